@@ -1,0 +1,28 @@
+"""Backends chosen by configuration (``[store] kind``, ``[search] kind``), never by ``if`` in stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ecm.config import Config
+from ecm.errors import ConfigError
+from search import EmbeddedIndex, Index
+from store import Archive, FsBlobStore
+from store.s3 import S3BlobStore
+
+__all__ = ["open_archive", "open_index"]
+
+
+def open_archive(config: Config) -> Archive:
+    if config.store.kind == "fs":
+        return Archive(FsBlobStore(Path(config.home) / "store"))
+    if config.store.kind == "s3":
+        return Archive(S3BlobStore.from_env(config.store.bucket, sse=config.store.sse,
+                                            object_lock=config.store.object_lock))
+    raise ConfigError(f'[store] kind = "{config.store.kind}" is not available in this version; use "fs" or "s3"')
+
+
+def open_index(config: Config) -> Index:
+    if config.search.kind == "embedded":
+        return EmbeddedIndex(Path(config.home) / "index")
+    raise ConfigError(f'[search] kind = "{config.search.kind}" is not available in this version; use "embedded"')

@@ -1,0 +1,345 @@
+"""The ``ecm`` command line (a stable contract: see DESIGN.md). Only this module turns errors
+into exit codes; everything it prints for machines is one JSON document or one JSON line each."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+
+import classify
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ecm import __version__
+from ecm.backends import open_archive, open_index
+from ecm.config import Config, load_config
+from ecm.document import FIELD_NAMES
+from ecm.errors import EcmError, ExitCode
+from ecm.executor import Executor
+from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="ecm",
+    help=(
+        "Document capture and ECM: OCR, classification, field extraction, storage and search.\n\n"
+        "Data lives in ECM_HOME (default ./ecm-data). Start with:\n\n"
+        "  ecm ingest ~/scans        store, classify, extract and index a folder\n\n"
+        '  ecm search \'vendor:acme date:2024\'   find it again\n\n'
+        "  ecm serve                 open the web UI"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+class State:
+    home: Optional[Path] = None
+    config_file: Optional[Path] = None
+
+    def config(self) -> Config:
+        return load_config(self.home, self.config_file)
+
+
+state = State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    home: Annotated[Optional[Path], typer.Option("--home", envvar="ECM_HOME", help="Data folder (ECM_HOME).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", envvar="ECM_CONFIG", help="TOML config file (default: ECM_HOME/ecm.toml).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    state.home = home
+    state.config_file = config
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def _progress(total: int, label: str, enabled: bool) -> Iterator[callable]:
+    """A progress bar on stderr, only for people: off with --json or when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda description="": None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[current]}"))
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(label, total=total, current="")
+        yield lambda description="": bar.update(task, advance=1, current=description[-50:])
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Typed errors become one red line and an exit code; never a traceback."""
+    try:
+        yield
+    except EcmError as err:
+        err_console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(int(err.exit_code))
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        raise typer.Exit(130)
+
+
+def _check_inputs(files: list[Path]) -> list[Path]:
+    paths = list(expand_paths(files))
+    if not paths:
+        raise typer.BadParameter("no files found in the given paths")
+    return paths
+
+
+@app.command("process")
+def process_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders to read.", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per input (the contract format).")] = False,
+) -> None:
+    """Read, classify and extract fields WITHOUT storing anything.
+
+    One JSON line per input with --json: source, sha256, status (ok | quarantined),
+    reason, pages, doc_type {label, confidence}, fields {NAME: {value, confidence, page, bbox}}.
+    Exit 0 when every input was handled, quarantined ones included.
+    """
+    with _errors():
+        config = state.config()
+        paths = _check_inputs(files)
+        with Executor(config.ocr.workers) as executor, _progress(len(paths), "processing", not json_out) as tick:
+            for path, doc in process(paths, config, executor):
+                tick(path.name)
+                if json_out:
+                    _emit(doc.contract_line())
+                else:
+                    _print_summary(doc)
+
+
+def _print_summary(doc) -> None:
+    if doc.status != "ok":
+        typer.echo(f"{doc.source}: QUARANTINED: {doc.reason}")
+        return
+    label = doc.doc_type.label if doc.doc_type else "?"
+    conf = doc.doc_type.confidence if doc.doc_type else 0
+    typer.echo(f"{doc.source}: {label} ({conf:.2f}), {len(doc.pages)} page(s)")
+    for name, field in doc.fields.items():
+        value = ", ".join(field.value) if isinstance(field.value, list) else field.value
+        typer.echo(f"    {name:16} {value}   ({field.confidence:.2f}, page {field.page})")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or batch PDFs.", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document: source, id, sha256, status.")] = False,
+) -> None:
+    """Store, classify, extract and index documents.
+
+    Re-ingesting the same bytes is a no-op reported as "duplicate". Bad files are
+    quarantined with a reason (see `ecm audit --action quarantine`); the batch goes on.
+    """
+    with _errors():
+        config = state.config()
+        files = _check_inputs(paths)
+        archive, index = open_archive(config), open_index(config)
+        counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
+        with Executor(config.ocr.workers) as executor, _progress(len(files), "ingesting", not json_out) as tick:
+            for outcome in ingest_paths(files, config, executor, archive, index, actor="cli"):
+                counts[outcome.status] += 1
+                tick(Path(outcome.doc.source).name)
+                if json_out:
+                    _emit(outcome.contract_line())
+                else:
+                    line = outcome.contract_line()
+                    typer.echo(f"{line['status']:12} {line['id'] or '-':17} {line['source']}"
+                               + (f"  ({line['reason']})" if line.get("reason") else ""))
+        if not json_out:
+            err_console.print(f"{counts['stored']} stored, {counts['duplicate']} duplicate, "
+                              f"{counts['quarantined']} quarantined; data in {config.home}", highlight=False)
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[str, typer.Argument(help='Query, e.g. \'vendor:acme "net 30" date:2024 amount:>100\'.', show_default=False)],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits to return.")] = 10,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Hits to skip (paging).")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print {total, hits:[...]} as JSON.")] = False,
+) -> None:
+    """Full-text and fielded search. See `ecm search --help` and the README for the query language:
+
+    words (all must match), "quoted phrases", OR, NOT/-word, field:value (vendor:, number:,
+    party:, law:, title:), type:invoice, date:2024-01..2024-03, amount:>100. Tolerates OCR errors.
+    """
+    with _errors():
+        config = state.config()
+        result = open_index(config).search(query, limit=limit, offset=offset)
+        if json_out:
+            _emit(result.model_dump(mode="json"))
+            return
+        typer.echo(f"{result.total} hit(s) in {result.took_ms:.0f} ms")
+        for hit in result.hits:
+            typer.echo(f"{hit.id}  {hit.doc_type or '?':8} {hit.score:6.2f}  {hit.source}")
+            if hit.snippet:
+                typer.echo("    " + _plain_snippet(hit.snippet))
+
+
+def _plain_snippet(snippet: str) -> str:
+    return html.unescape(snippet.replace("<mark>", "[").replace("</mark>", "]")).replace("\n", " ")
+
+
+@app.command("show")
+def show_cmd(
+    doc_id: Annotated[str, typer.Argument(help="Document id (from ingest or search).", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="The whole record as JSON (pages and words included).")] = False,
+    version: Annotated[Optional[int], typer.Option("--version", help="A past version of the record.")] = None,
+    text: Annotated[bool, typer.Option("--text", help="Print the document's text.")] = False,
+) -> None:
+    """Show one document's record: type, fields with confidence and provenance, versions."""
+    with _errors():
+        config = state.config()
+        archive = open_archive(config)
+        doc = archive.get(doc_id, version)
+        archive.audit_action("cli", "view", doc.id)
+        if json_out:
+            _emit(doc.model_dump(mode="json"))
+            return
+        typer.echo(f"id        {doc.id}  (version {doc.version} of {len(archive.versions(doc.id))})")
+        typer.echo(f"source    {doc.source}\nsha256    {doc.sha256}\npages     {len(doc.pages)}")
+        if doc.doc_type:
+            typer.echo(f"type      {doc.doc_type.label} ({doc.doc_type.confidence:.2f}, by {doc.doc_type.source})")
+        for name, field in doc.fields.items():
+            value = ", ".join(field.value) if isinstance(field.value, list) else field.value
+            typer.echo(f"  {name:16} {value}   ({field.confidence:.2f}, page {field.page}, {field.source})")
+        for problem in doc.problems:
+            typer.echo(f"  problem: {problem}")
+        if text:
+            typer.echo("\n" + doc.text)
+
+
+@app.command("reindex")
+def reindex_cmd() -> None:
+    """Rebuild the search index from the store alone (the store is the truth)."""
+    with _errors():
+        config = state.config()
+        archive, index = open_archive(config), open_index(config)
+        ids = list(archive.ids())
+        index.clear()
+        batch = []
+        with _progress(len(ids), "reindexing", True) as tick:
+            for doc_id in ids:
+                batch.append(archive.get(doc_id))
+                tick(doc_id)
+                if len(batch) >= 200:
+                    index.add(batch)
+                    batch = []
+            index.add(batch)
+        archive.audit_action("cli", "reindex", None, documents=len(ids))
+        err_console.print(f"reindexed {len(ids)} document(s)")
+
+
+@app.command("audit")
+def audit_cmd(
+    doc_id: Annotated[Optional[str], typer.Option("--id", help="Only events of this document.")] = None,
+    action: Annotated[Optional[str], typer.Option("--action", help="Only this action (ingest, duplicate, quarantine, view, edit, reindex).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only events on or after this date (YYYY-MM-DD).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per event.")] = False,
+) -> None:
+    """The append-only audit trail: who did what to which document, and when."""
+    with _errors():
+        config = state.config()
+        try:
+            since_date = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise typer.BadParameter("--since takes a date like 2026-01-31")
+        for event in open_archive(config).events(doc_id=doc_id, since=since_date):
+            if action and event.action != action:
+                continue
+            if json_out:
+                _emit(event.model_dump(mode="json"))
+            else:
+                detail = " ".join(f"{k}={v}" for k, v in event.detail.items())
+                typer.echo(f"{event.at:%Y-%m-%d %H:%M:%S} {event.actor:8} {event.action:10} {event.doc_id or '-':17} {detail}")
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.csv or .jsonl).")] = Path("export.jsonl"),
+) -> None:
+    """Export every record's type and fields as JSON lines or CSV (by the file name's ending)."""
+    with _errors():
+        config = state.config()
+        archive = open_archive(config)
+        count = 0
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = None
+            if out.suffix.lower() == ".csv":
+                writer = csv.writer(fh)
+                writer.writerow(["id", "sha256", "source", "doc_type", "confidence", *FIELD_NAMES])
+            for doc_id in archive.ids():
+                doc = archive.get(doc_id)
+                values = {n: ("; ".join(f.value) if isinstance(f.value, list) else f.value) for n, f in doc.fields.items()}
+                label = doc.doc_type.label if doc.doc_type else ""
+                conf = round(doc.doc_type.confidence, 4) if doc.doc_type else ""
+                if writer:
+                    writer.writerow([doc.id, doc.sha256, doc.source, label, conf, *(values.get(n, "") for n in FIELD_NAMES)])
+                else:
+                    fh.write(json.dumps({"id": doc.id, "sha256": doc.sha256, "source": doc.source, "doc_type": label,
+                                         "confidence": conf, "fields": values}, ensure_ascii=False) + "\n")
+                count += 1
+        archive.audit_action("cli", "export", None, documents=count, file=str(out))
+        err_console.print(f"exported {count} document(s) to {out}")
+
+
+@app.command("train")
+def train_cmd(
+    folder: Annotated[Path, typer.Argument(help="Labelled folder: manifest.jsonl (doc_type per path) + the files.", show_default=False)],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: ECM_HOME/models/classifier.joblib, used from then on).")] = None,
+) -> None:
+    """Retrain the document-type classifier from a labelled folder.
+
+    The folder has the layout of the evaluation data: manifest.jsonl with one JSON object per
+    document ({"path", "doc_type", ...}) and the files it names. Documents are read (OCR
+    included) once and cached beside the model. The new model is used by every later
+    `ecm process` / `ecm ingest` of this ECM_HOME; delete the file to go back to the shipped one.
+    """
+    with _errors():
+        config = state.config()
+        if not (folder / "manifest.jsonl").is_file():
+            raise typer.BadParameter(f"{folder} has no manifest.jsonl")
+        target = out or classifier_path(config)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        summary = classify.train_from_folder(folder, target, cache_dir=target.parent / "train-cache")
+        err_console.print(f"trained on {summary}; model written to {target}", highlight=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the web UI and HTTP API. Prints the address and the sign-in link to open."""
+    with _errors():
+        from web.server import serve  # imported here: FastAPI would slow every other command
+
+        config = state.config()
+        serve(config, host or config.web.host, port or config.web.port)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,121 @@
+"""Configuration: defaults, then a TOML file, then ``ECM_<SECTION>_<KEY>`` environment variables.
+
+The file is ``$ECM_HOME/ecm.toml`` unless ``ECM_CONFIG`` (or ``--config``) names another.
+``ECM_HOME`` (or ``--home``) is the embedded data folder; default ``./ecm-data``.
+Example: ``ECM_OCR_DPI=200`` overrides ``[ocr] dpi``. Secrets (S3 keys, Elasticsearch
+passwords) come from the environment only, never from files in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from ecm.errors import ConfigError
+
+__all__ = ["Config", "load_config"]
+
+
+class OcrConfig(BaseModel):
+    language: str = "eng"
+    dpi: int = 300  # render resolution for pages without a text layer
+    timeout: int = 180  # seconds per page before Tesseract is stopped
+    min_text_chars: int = 20  # a text layer with fewer characters on a page counts as absent
+    workers: int = 0  # OCR processes; 0 = one per available core
+
+
+class LimitsConfig(BaseModel):
+    max_file_mb: int = 200
+    max_pages: int = 2000
+    max_image_pixels: int = 200_000_000  # Pillow decompression-bomb limit
+    max_page_pixels: int = 60_000_000  # a page is rendered at lower dpi if it would exceed this
+    min_image_side: int = 32  # smaller images are not document pages
+    max_page_inches: int = 120  # PDF pages larger than this (on a side) are not paper
+
+
+class StoreConfig(BaseModel):
+    kind: Literal["fs", "s3"] = "fs"
+    # kind = "s3": endpoint and keys come from ECM_S3_ENDPOINT, ECM_S3_ACCESS_KEY, ECM_S3_SECRET_KEY
+    # and ECM_S3_SECURE (environment only, never this file).
+    bucket: str = "ecm"
+    sse: bool = False  # server-side encryption (SSE-S3) of every object
+    object_lock: bool = False  # needed by `ecm hold` / `ecm retain`; S3 allows it only when the bucket is created
+
+
+class SearchConfig(BaseModel):
+    kind: Literal["embedded", "elasticsearch"] = "embedded"
+
+
+class ReviewConfig(BaseModel):
+    threshold: float = 0.6  # documents with a class or field confidence below go to review
+
+
+class WebConfig(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_mb: int = 100
+
+
+class Config(BaseModel):
+    home: Path = Path("ecm-data")
+    ocr: OcrConfig = OcrConfig()
+    limits: LimitsConfig = LimitsConfig()
+    store: StoreConfig = StoreConfig()
+    search: SearchConfig = SearchConfig()
+    review: ReviewConfig = ReviewConfig()
+    web: WebConfig = WebConfig()
+
+
+def _env_overrides(env: dict[str, str]) -> dict:
+    """``ECM_OCR_DPI=200`` -> ``{"ocr": {"dpi": "200"}}`` for every known section and key."""
+    out: dict = {}
+    for section, field in Config.model_fields.items():
+        model = field.annotation
+        if not isinstance(model, type) or not issubclass(model, BaseModel):
+            continue
+        for key in model.model_fields:
+            name = f"ECM_{section}_{key}".upper()
+            if name in env:
+                out.setdefault(section, {})[key] = env[name]
+    return out
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(
+    home: Path | str | None = None,
+    config_file: Path | str | None = None,
+    env: dict[str, str] | None = None,
+) -> Config:
+    env = dict(os.environ) if env is None else env
+    home_path = Path(home or env.get("ECM_HOME") or "ecm-data").expanduser()
+    file_path = Path(config_file or env.get("ECM_CONFIG") or home_path / "ecm.toml")
+    data: dict = {}
+    if file_path.is_file():
+        try:
+            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{file_path}: not valid TOML ({err}); fix or remove the file") from err
+    elif config_file:
+        raise ConfigError(f"config file {file_path} does not exist")
+    data = _merge(data, _env_overrides(env))
+    data["home"] = str(home_path)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid configuration ({file_path} or ECM_* variables): {problems}") from err

@@ -1,0 +1,140 @@
+"""The pipeline: the only place that knows the order of stages.
+
+    open (sha256, type, text layer) -> OCR pages without text (executor) -> assemble
+        -> classify -> extract -> [store -> index]
+
+Every stage is a function from a Document to a new Document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+
+import classify
+import extract
+import ingest
+from ecm.config import Config
+from ecm.document import Document
+from ecm.executor import Executor
+from ecm.errors import BadInput
+from search import Index
+from store import Archive, doc_id_for
+
+__all__ = ["stages", "classifier_path", "expand_paths", "process", "ingest_paths", "IngestOutcome"]
+
+Stage = Callable[[Document], Document]
+
+
+def classifier_path(config: Config) -> Path:
+    """Where ``ecm train`` puts a retrained classifier (used instead of the shipped one)."""
+    return Path(config.home) / "models" / "classifier.joblib"
+
+
+def stages(config: Config) -> tuple[Stage, ...]:
+    """After the pages are read, a document goes through these, in this order."""
+    trained = classifier_path(config)
+    model = classify.load_model(trained) if trained.is_file() else None
+    return (partial(classify.classify, model=model), extract.extract)
+
+
+
+def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files as given, folders walked (sorted, hidden files and folders skipped)."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in rel):
+                    yield child
+        else:
+            yield path
+
+
+def _run_stages(doc: Document, steps: tuple[Stage, ...]) -> Document:
+    for stage in steps:
+        if doc.status != "ok":
+            break
+        doc = stage(doc)
+    return doc
+
+
+def process(paths: Iterable[Path], config: Config, executor: Executor,
+            skip: Callable[[Document], bool] = lambda doc: False) -> Iterator[tuple[Path, Document]]:
+    """Read and understand each file; yields ``(path, document)`` in input order.
+
+    ``skip(doc)`` is asked after the cheap opening step (sha256 known): documents it
+    returns True for are yielded as opened, without OCR (used to skip duplicates).
+    """
+    def opened() -> Iterator[tuple[tuple[Path, Document, bool], list]]:
+        for path in expand_paths(paths):
+            if not path.exists():
+                doc = Document(source=str(path), sha256="0" * 64).quarantine("file not found")
+                yield (path, doc, True), []
+                continue
+            doc, jobs = ingest.open_document(path, config.limits, config.ocr)
+            skipped = doc.status == "ok" and skip(doc)
+            yield (path, doc, skipped), ([] if skipped else jobs)
+
+    steps = stages(config)
+    for (path, doc, skipped), results in executor.map_groups(opened(), ingest.ocr_page):
+        if skipped or doc.status != "ok":
+            yield path, doc
+            continue
+        if isinstance(results, BaseException):
+            reason = str(results) if isinstance(results, BadInput) else f"could not be read: {results}"
+            yield path, doc.quarantine(reason.splitlines()[0] if reason else "could not be read")
+            continue
+        doc = ingest.assemble(doc, path, results)
+        yield path, _run_stages(doc, steps)
+
+
+def _readable_bytes(path: Path, config: Config) -> bytes | None:
+    """The input's bytes to keep with its quarantine record, unless unreadable or over the size limit."""
+    try:
+        if path.stat().st_size <= config.limits.max_file_mb * 2**20:
+            return path.read_bytes()
+    except OSError:
+        pass
+    return None
+
+
+class IngestOutcome:
+    """What happened to one input in ``ingest_paths``: stored, duplicate or quarantined."""
+
+    def __init__(self, doc: Document, status: str):
+        self.doc = doc
+        self.status = status
+
+    def contract_line(self) -> dict:
+        """One line of ``ecm ingest --json`` (shared/contract/ingest.schema.json)."""
+        line = {"source": self.doc.source, "id": self.doc.id, "sha256": self.doc.sha256, "status": self.status}
+        if self.status == "quarantined":
+            line["id"] = None
+            line["reason"] = self.doc.reason or "quarantined"
+        elif self.status == "duplicate":
+            line["reason"] = f"already stored as {self.doc.id}; nothing changed"
+        return line
+
+
+def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, archive: Archive,
+                 index: Index, actor: str = "system") -> Iterator[IngestOutcome]:
+    """Process, store and index. The same bytes twice is a reported no-op."""
+    def is_duplicate(doc: Document) -> bool:
+        return archive.exists(doc_id_for(doc.sha256))
+
+    for path, doc in process(paths, config, executor, skip=is_duplicate):
+        if doc.status != "ok":
+            archive.quarantine(doc, _readable_bytes(path, config), actor)
+            yield IngestOutcome(doc, "quarantined")
+        elif is_duplicate(doc):
+            doc = doc.model_copy(update={"id": doc_id_for(doc.sha256)})
+            archive.audit_action(actor, "duplicate", doc.id, source=doc.source)
+            yield IngestOutcome(doc, "duplicate")
+        else:
+            archive.put_original(doc.sha256, path.read_bytes())
+            doc = archive.save(doc, actor=actor, action="ingest")
+            index.add([doc])
+            yield IngestOutcome(doc, "stored")

@@ -1,0 +1,166 @@
+"""Render one page and OCR it with Tesseract: words + boxes + confidences and a searchable PDF
+page from the same Tesseract run.
+
+Runs inside an executor worker process (see ``ecm.executor``), so everything here takes and
+returns plain, picklable values. A page is OCR'd once; only when that reading is poor is
+orientation detection (OSD) asked and the turned page read again, keeping the better reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytesseract
+from pytesseract.pytesseract import run_tesseract
+from pdf2image import convert_from_path
+from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
+from PIL import Image, ImageOps
+
+from ecm.document import Page, Word
+from ecm.errors import BadInput
+from ingest.sniff import PDF
+
+__all__ = ["PageJob", "PageResult", "ocr_page", "load_page_image"]
+
+# Tesseract's own threading makes it 8-9x slower on these machines; parallelism is per process.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+MAX_LONG_SIDE = 4200  # px; larger images (600 dpi A4 scans) are scaled down: same text, 4x cheaper
+POOR_READING = 0.45  # share of confident words below which the page is checked for orientation
+
+
+@dataclass(frozen=True)
+class PageJob:
+    path: str
+    media_type: str
+    number: int  # 1-based page (PDF) or frame (TIFF) number
+    dpi: int  # render resolution for PDFs
+    language: str = "eng"
+    timeout: int = 180
+    max_image_pixels: int = 200_000_000
+
+
+@dataclass(frozen=True)
+class PageResult:
+    page: Page
+    pdf: bytes  # one-page searchable PDF (image + invisible text) from the same Tesseract run
+
+
+def load_page_image(job: PageJob) -> tuple[Image.Image, int]:
+    """The page as an upright-by-EXIF greyscale image and the resolution it is meant at."""
+    Image.MAX_IMAGE_PIXELS = job.max_image_pixels
+    if job.media_type == PDF:
+        try:
+            images = convert_from_path(
+                job.path, dpi=job.dpi, first_page=job.number, last_page=job.number,
+                grayscale=True, timeout=job.timeout,
+            )
+        except PDFPopplerTimeoutError as err:
+            raise BadInput(f"page {job.number}: rendering took longer than {job.timeout} s") from err
+        except (PDFPageCountError, PDFSyntaxError) as err:
+            raise BadInput(f"page {job.number} cannot be rendered: {err}".splitlines()[0]) from err
+        if not images:
+            raise BadInput(f"page {job.number} cannot be rendered (poppler returned no image)")
+        return images[0], job.dpi
+    try:
+        with Image.open(job.path) as im:
+            im.seek(job.number - 1)
+            declared = int(round((im.info.get("dpi") or (0, 0))[0] or 0))
+            # 72/96 dpi is a placeholder most cameras and scanners write; real scans are 150+.
+            dpi = declared if 150 <= declared <= 1200 else 300
+            image = ImageOps.exif_transpose(im)
+            image = image.convert("L")  # also turns CMYK, palette and 1-bit scans into grey
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise BadInput("image is too large to decode safely (decompression-bomb limit)") from err
+    except (OSError, EOFError, ValueError, SyntaxError) as err:
+        raise BadInput(f"image cannot be decoded: {err}".splitlines()[0]) from err
+    return image, dpi
+
+
+def _scaled(image: Image.Image, dpi: int) -> tuple[Image.Image, int]:
+    long_side = max(image.size)
+    if long_side <= MAX_LONG_SIDE:
+        return image, dpi
+    factor = MAX_LONG_SIDE / long_side
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS), max(70, round(dpi * factor))
+
+
+def _parse_tsv(tsv: str) -> list[Word]:
+    words = []
+    lines: dict[tuple[str, str, str], int] = {}
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text:
+            continue
+        key = (row["block_num"], row["par_num"], row["line_num"])
+        line = lines.setdefault(key, len(lines))
+        x, y, w, h = (float(row[k]) for k in ("left", "top", "width", "height"))
+        conf = max(0.0, min(1.0, float(row["conf"]) / 100))
+        words.append(Word(text=text, bbox=(x, y, x + w, y + h), conf=conf, line=line))
+    return words
+
+
+def _tesseract(image: Image.Image, dpi: int, language: str, timeout: int) -> tuple[list[Word], bytes]:
+    """One Tesseract run producing both TSV (words) and a one-page PDF."""
+    with tempfile.TemporaryDirectory(prefix="ecm-ocr-") as tmp:
+        src = Path(tmp) / "page.jpg"
+        image.save(src, format="JPEG", quality=80, dpi=(dpi, dpi))
+        base = str(Path(tmp) / "out")
+        try:
+            run_tesseract(
+                str(src), base, extension="pdf", lang=language, timeout=timeout,
+                config=f"--psm 3 --dpi {dpi} -c tessedit_create_tsv=1",
+            )
+        except RuntimeError as err:  # pytesseract raises RuntimeError on its timeout
+            raise BadInput(f"OCR took longer than {timeout} s on one page") from err
+        except pytesseract.TesseractError as err:
+            raise BadInput(f"OCR failed: {err.message or err}".splitlines()[0]) from err
+        tsv = Path(base + ".tsv").read_text(encoding="utf-8", errors="replace")
+        return _parse_tsv(tsv), Path(base + ".pdf").read_bytes()
+
+
+def _quality(words: list[Word]) -> float:
+    """Share of word-like tokens read confidently: low when a page is sideways or upside down."""
+    tokens = [w for w in words if sum(c.isalnum() for c in w.text) >= 2]
+    if not tokens:
+        return 0.0
+    return sum(w.conf >= 0.7 for w in tokens) / len(tokens)
+
+
+def _osd_rotation(image: Image.Image, timeout: int) -> int:
+    """Degrees to turn the page clockwise so it reads upright, per Tesseract OSD (0 if unsure)."""
+    small = image.copy()
+    small.thumbnail((2000, 2000))
+    try:
+        osd = pytesseract.image_to_osd(
+            small, config="--psm 0 -c min_characters_to_try=20",
+            output_type=pytesseract.Output.DICT, timeout=timeout,
+        )
+    except (pytesseract.TesseractError, RuntimeError):
+        return 0  # too little text to tell: keep the page as it is
+    return int(osd.get("rotate", 0)) % 360
+
+
+def ocr_page(job: PageJob) -> PageResult:
+    image, dpi = load_page_image(job)
+    image, dpi = _scaled(image, dpi)
+    words, pdf = _tesseract(image, dpi, job.language, job.timeout)
+    rotation = 0
+    if words and _quality(words) < POOR_READING:
+        turn = _osd_rotation(image, job.timeout)
+        if turn:
+            turned = image.rotate(-turn, expand=True)  # PIL rotates counter-clockwise
+            words2, pdf2 = _tesseract(turned, dpi, job.language, job.timeout)
+            if _quality(words2) * len(words2) > _quality(words) * len(words):
+                image, words, pdf, rotation = turned, words2, pdf2, turn
+    page = Page(
+        number=job.number, width=image.width, height=image.height, unit="px", dpi=dpi,
+        source="ocr" if words else "none", rotation=rotation, words=words,
+    )
+    return PageResult(page=page, pdf=pdf)

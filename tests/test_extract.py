@@ -1,0 +1,178 @@
+"""extract: fields from synthetic invoice, receipt and contract layouts."""
+
+from __future__ import annotations
+
+from ecm.document import FieldValue
+from extract import extract
+from test_classify_synthetic import document, page_from_rows, text_page
+
+
+def _inside(fv: FieldValue, page) -> bool:
+    x0, y0, x1, y1 = fv.bbox
+    return 0 <= x0 < x1 <= page.width and 0 <= y0 < y1 <= page.height
+
+
+def _check_provenance(doc):
+    for name, fv in doc.fields.items():
+        assert 0.0 <= fv.confidence <= 1.0, name
+        assert fv.page is not None and 1 <= fv.page <= len(doc.pages), name
+        assert fv.bbox is not None and _inside(fv, doc.pages[fv.page - 1]), name
+        assert fv.source.startswith("extract."), name
+
+
+US_INVOICE_ROWS = [
+    [("Brightline Consulting LLC", 40)],
+    [("450 Market Street, Suite 200", 40)],
+    [("San Francisco, CA 94105", 40)],
+    [("INVOICE", 400)],
+    [("Invoice Number:", 360), ("BC-10442", 470)],          # value right of the label
+    [("Invoice Date:", 360), ("03/04/2024", 470)],
+    [("Due Date", 360)],                                       # value below the label
+    [("04/03/2024", 360)],
+    [("Bill To:", 40)],
+    [("Harbor Freight Partners Inc.", 40)],
+    [("88 Pier Avenue, Oakland, CA 94607", 40)],
+    [("P.O. Number:", 360), ("PO-7781", 470)],
+    [("Description", 40), ("Amount", 470)],
+    [("Strategy workshop", 40), ("$1,200.00", 470)],
+    [("Subtotal", 360), ("$1,200.00", 470)],
+    [("Sales Tax (8.5%)", 360), ("$102.00", 470)],
+    [("Total Due", 360), ("$1,302.00", 470)],
+]
+
+
+def test_invoice_labels_right_and_below_with_month_first_dates():
+    page = page_from_rows(US_INVOICE_ROWS)
+    doc = extract(document([page], "invoice"))
+    f = {k: v.value for k, v in doc.fields.items()}
+    assert f["invoice_number"] == "BC-10442"
+    assert f["po_number"] == "PO-7781"
+    # US address + $ -> month-first: 03/04/2024 is March 4th.
+    assert f["invoice_date"] == "2024-03-04"
+    assert f["due_date"] == "2024-04-03"
+    assert f["total_amount"] == "1302.00"  # the total due, not the subtotal
+    assert f["tax_amount"] == "102.00"
+    assert f["currency"] == "USD"
+    assert f["vendor_name"] == "Brightline Consulting LLC"  # not the Bill To company
+    assert f["vendor_address"].startswith("450 Market Street")
+    assert doc.fields["invoice_number"].source == "extract.layout"
+    _check_provenance(doc)
+
+
+def test_day_first_decided_by_an_unambiguous_date_elsewhere():
+    rows = [
+        [("Nordlicht Handel GmbH", 40)],
+        [("Invoice No:", 40), ("2024-17", 200)],
+        [("Invoice Date:", 40), ("03/04/2024", 200)],
+        [("Delivery:", 40), ("25/03/2024", 200)],  # 25 > 12: this document writes day first
+        [("Grand Total", 40), ("EUR 1.234,50", 200)],
+    ]
+    doc = extract(document([page_from_rows(rows)], "invoice"))
+    assert doc.fields["invoice_date"].value == "2024-04-03"
+    assert doc.fields["total_amount"].value == "1234.50"  # European thousands/decimal marks
+    assert doc.fields["currency"].value == "EUR"
+
+
+RECEIPT_ROWS = [
+    [("SYARIKAT MAJU JAYA SDN BHD", 40)],
+    [("(CO REG 123456-X)", 60)],
+    [("NO 12 JALAN MERANTI 3,", 40)],
+    [("40400 SHAH ALAM SELANGOR", 40)],
+    [("TEL 03-5512 3344", 40)],
+    [("SIMPLIFIED TAX INVOICE", 60)],
+    [("DATE: 05/06/2018", 40), ("14:22", 220)],
+    [("MILO 1KG", 40), ("16.90", 240)],
+    [("T0TAL QTY: 2", 40)],
+    [("SUB T0TAL", 40), ("RM 20.60", 200)],
+    [("GST 6%", 40), ("1.17", 240)],
+    [("T0TAL", 40), ("RM 21.77", 200)],                    # OCR-mangled label, value far right
+    [("CASH", 40), ("RM 50.00", 200)],
+    [("CHANGE", 40), ("RM 28.23", 200)],
+]
+
+
+def test_receipt_fields_with_ocr_noise_and_malaysian_day_first_date():
+    page = page_from_rows(RECEIPT_ROWS, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    doc = extract(document([page], "receipt"))
+    f = {k: v.value for k, v in doc.fields.items()}
+    assert f["vendor_name"] == "SYARIKAT MAJU JAYA SDN BHD"
+    assert f["vendor_address"] == "NO 12 JALAN MERANTI 3, 40400 SHAH ALAM SELANGOR"
+    assert f["invoice_date"] == "2018-06-05"  # SDN BHD / RM: day-first
+    assert f["total_amount"] == "21.77"  # not the subtotal, not the cash tendered
+    assert f["currency"] == "MYR"
+    assert "invoice_number" not in f  # not a receipt field
+    _check_provenance(doc)
+
+
+def test_grand_total_preferred_over_total_and_subtotal():
+    rows = [
+        [("Sunrise Foods Ltd", 40)],
+        [("Invoice #", 40), ("5521", 200)],
+        [("Sub-total", 40), ("£900.00", 300)],
+        [("Total", 40), ("£900.00", 300)],
+        [("VAT", 40), ("£180.00", 300)],
+        [("Grand Total", 40), ("£1,080.00", 300)],
+    ]
+    doc = extract(document([page_from_rows(rows)], "invoice"))
+    assert doc.fields["total_amount"].value == "1080.00"
+    assert doc.fields["tax_amount"].value == "180.00"
+    assert doc.fields["currency"].value == "GBP"
+    assert doc.fields["invoice_number"].value == "5521"
+
+
+CONTRACT_TEXT = """CONFIDENTIALITY AGREEMENT
+This Confidentiality Agreement (the "Agreement") is made and entered into as of March 15, 2019 (the
+"Effective Date") by and between Orion Data Systems, Inc., a Delaware corporation ("Orion"), and
+Meridian Health Partners, LLC, a Texas limited liability company ("Meridian").
+1. Confidential Information. Each party may disclose certain information to the other party.
+2. Term. This Agreement shall remain in effect for a period of two (2) years from the Effective Date.
+3. Governing Law. This Agreement shall be governed by and construed in accordance with the laws of
+the State of Texas, without regard to conflicts of law principles.
+"""
+
+
+def test_contract_fields_from_preamble_and_clauses():
+    doc = extract(document([text_page(CONTRACT_TEXT)], "contract"))
+    f = {k: v.value for k, v in doc.fields.items()}
+    assert f["title"] == "CONFIDENTIALITY AGREEMENT"
+    assert f["parties"] == ["Orion Data Systems, Inc.", "Meridian Health Partners, LLC"]
+    assert f["effective_date"] == "2019-03-15"
+    assert f["governing_law"] == "Texas"
+    assert f["term"] == "P2Y"
+    _check_provenance(doc)
+
+
+def test_contract_term_in_months_and_second_page_governing_law():
+    p1 = text_page("NON-DISCLOSURE AGREEMENT\nThis Agreement is dated as of the 3rd day of July, 2017, between "
+                   "Acme Holdings Limited and Zenith Labs Corp. The obligations of this Agreement shall "
+                   "terminate eighteen (18) months after the date hereof.")
+    p2 = text_page("This Agreement will be governed by the laws of England and Wales.", number=2)
+    doc = extract(document([p1, p2], "contract"))
+    f = {k: v.value for k, v in doc.fields.items()}
+    assert f["effective_date"] == "2017-07-03"
+    assert f["term"] == "P18M"
+    assert f["parties"] == ["Acme Holdings Limited", "Zenith Labs Corp."]
+    assert f["governing_law"] == "England and Wales"
+    assert doc.fields["governing_law"].page == 2
+    _check_provenance(doc)
+
+
+def test_labelled_value_is_more_confident_than_a_positional_guess():
+    doc = extract(document([page_from_rows(US_INVOICE_ROWS)], "invoice"))
+    assert doc.fields["invoice_number"].confidence > doc.fields["vendor_address"].confidence
+
+
+def test_quarantined_and_untyped_and_other_documents():
+    quarantined = document([page_from_rows(US_INVOICE_ROWS)], "invoice").quarantine("bad")
+    assert extract(quarantined) is quarantined
+    other = extract(document([page_from_rows(US_INVOICE_ROWS)], "other"))
+    assert other.fields == {}
+    empty = extract(document([page_from_rows([])], "invoice"))
+    assert empty.fields == {}
+
+
+def test_user_values_survive_re_extraction():
+    doc = document([page_from_rows(US_INVOICE_ROWS)], "invoice")
+    doc = doc.model_copy(update={"fields": {"invoice_number": FieldValue(value="X-1", confidence=1.0,
+                                                                        source="user:ana")}})
+    assert extract(doc).fields["invoice_number"].value == "X-1"
