@@ -144,9 +144,60 @@ def _standin_read_pages(path: Path, max_ocr_pages: int | None) -> list[Page]:
         return [_ocr_image(img, 1, int(dpi) if dpi else None)]
 
 
-def read_pages(path: Path, max_ocr_pages: int | None = None) -> tuple[list[Page], str, str | None]:
+# ---------------------------------------------------------------- OCR variants (measurement only)
+
+def parse_variant(spec: str) -> dict:
+    """``"upscale=1200,psm=6"`` -> {"upscale": 1200, "psm": 6}. ``upscale=N``: images whose short
+    side is below N px are read at 2x; ``psm``: Tesseract page segmentation mode (ingest uses 3)."""
+    out = {"upscale": 0, "psm": 3}
+    for part in filter(None, spec.split(",")):
+        key, _, value = part.partition("=")
+        if key not in out:
+            raise SystemExit(f"unknown OCR variant key {key!r} (known: {', '.join(out)})")
+        out[key] = int(value)
+    return out
+
+
+def _variant_pages(path: Path, spec: str) -> tuple[list[Page], str, str | None]:
+    """Like ``ingest.read_document``, but OCR'd pages go through ``ingest.ocr`` with the variant's
+    upscaling / page segmentation (to measure an OCR change before proposing it to ingest)."""
+    from PIL import Image
+    from pytesseract.pytesseract import run_tesseract
+
+    import tempfile
+    from ecm.config import LimitsConfig, OcrConfig
+    from ingest import open_document
+    from ingest import ocr as ingest_ocr
+
+    opts = parse_variant(spec)
+    doc, jobs = open_document(path, LimitsConfig(), OcrConfig())
+    if doc.status != "ok":
+        return [], doc.status, doc.reason
+    pages = {p.number: p for p in doc.pages}
+    for job in jobs:
+        image, dpi = ingest_ocr.load_page_image(job)
+        image, dpi = ingest_ocr._scaled(image, dpi)
+        if opts["upscale"] and min(image.size) < opts["upscale"]:
+            image = image.resize((image.width * 2, image.height * 2), Image.Resampling.LANCZOS)
+            dpi *= 2
+        with tempfile.TemporaryDirectory(prefix="ecm-ocrvar-") as tmp:
+            src = Path(tmp) / "page.jpg"
+            image.save(src, format="JPEG", quality=80, dpi=(dpi, dpi))
+            base = str(Path(tmp) / "out")
+            run_tesseract(str(src), base, extension="pdf", lang=job.language, timeout=job.timeout,
+                          config=f"--psm {opts['psm']} --dpi {dpi} -c tessedit_create_tsv=1")
+            words = ingest_ocr._parse_tsv(Path(base + ".tsv").read_text(encoding="utf-8", errors="replace"))
+        pages[job.number] = Page(number=job.number, width=image.width, height=image.height, unit="px",
+                                 dpi=dpi, source="ocr" if words else "none", words=words)
+    return [pages[n] for n in sorted(pages)], "ok", None
+
+
+def read_pages(path: Path, max_ocr_pages: int | None = None,
+               ocr_variant: str | None = None) -> tuple[list[Page], str, str | None]:
     """Pages, status and quarantine reason of one file: through ``ingest.read_document`` when
-    it exists, else the stand-in."""
+    it exists, else the stand-in. ``ocr_variant`` (see ``parse_variant``) measures an OCR change."""
+    if ocr_variant is not None:
+        return _variant_pages(path, ocr_variant)
     try:
         from ingest import read_document  # type: ignore[attr-defined]
     except ImportError:
@@ -157,26 +208,36 @@ def read_pages(path: Path, max_ocr_pages: int | None = None) -> tuple[list[Page]
 
 # ---------------------------------------------------------------- driver
 
-def _build_one(data_dir: str, entry: dict, out_dir: str, max_ocr_pages: int | None) -> tuple[str, float, int]:
+def _build_one(data_dir: str, entry: dict, out_dir: str, max_ocr_pages: int | None,
+               ocr_variant: str | None = None) -> tuple[str, float, int]:
     start = time.monotonic()
-    pages, status, reason = read_pages(Path(data_dir) / entry["path"], max_ocr_pages)
+    cpu0 = os.times()
+    pages, status, reason = read_pages(Path(data_dir) / entry["path"], max_ocr_pages, ocr_variant)
+    cpu1 = os.times()
+    # CPU seconds of this process and the Tesseract/poppler processes it ran (robust to a busy machine).
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system) + \
+        (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     target = cache_path(Path(out_dir), entry["id"])
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps({"id": entry["id"], "source": entry["path"], "status": status,
-                               "reason": reason, "pages": [p.model_dump(mode="json") for p in pages]}))
+                               "reason": reason, "cpu_s": round(cpu, 3), "ocr_variant": ocr_variant,
+                               "pages": [p.model_dump(mode="json") for p in pages]}))
     tmp.replace(target)
     return entry["id"], time.monotonic() - start, len(pages)
 
 
 def build_cache(data_dir: Path, out_dir: Path, workers: int = 2, force: bool = False,
-                max_ocr_pages: int | None = None) -> int:
+                max_ocr_pages: int | None = None, ocr_variant: str | None = None,
+                doc_types: set[str] | None = None) -> int:
     entries = [json.loads(l) for l in (data_dir / "manifest.jsonl").read_text().splitlines() if l.strip()]
+    if doc_types:
+        entries = [e for e in entries if e.get("doc_type") in doc_types]
     (out_dir / "pages").mkdir(parents=True, exist_ok=True)
     todo = [e for e in entries if force or not cache_path(out_dir, e["id"]).exists()]
     print(f"{len(entries)} documents, {len(todo)} to read", file=sys.stderr)
     failed = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_build_one, str(data_dir), e, str(out_dir), max_ocr_pages): e["id"] for e in todo}
+        futures = {pool.submit(_build_one, str(data_dir), e, str(out_dir), max_ocr_pages, ocr_variant): e["id"] for e in todo}
         for i, fut in enumerate(as_completed(futures), start=1):
             try:
                 doc_id, secs, npages = fut.result()
@@ -195,8 +256,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="re-read documents already cached")
     ap.add_argument("--max-ocr-pages", type=int, default=None,
                     help="stand-in reader only: OCR at most this many pages per document")
+    ap.add_argument("--ocr-variant", default=None, metavar="SPEC",
+                    help='measure an OCR change, e.g. "upscale=1200,psm=6" (write to a separate --out)')
+    ap.add_argument("--types", default=None, help="only these doc types, comma-separated (e.g. receipt)")
     args = ap.parse_args(argv)
-    failed = build_cache(args.data_dir, args.out, args.workers, args.force, args.max_ocr_pages)
+    if args.ocr_variant is not None:
+        parse_variant(args.ocr_variant)
+    failed = build_cache(args.data_dir, args.out, args.workers, args.force, args.max_ocr_pages,
+                         args.ocr_variant, set(args.types.split(",")) if args.types else None)
     return 1 if failed else 0
 
 

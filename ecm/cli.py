@@ -8,7 +8,7 @@ import html
 import json
 import sys
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
@@ -25,6 +25,8 @@ from ecm.document import FIELD_NAMES
 from ecm.errors import EcmError, ExitCode
 from ecm.executor import Executor
 from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
+from store import Archive, FsBlobStore, S3BlobStore
+from store.migrate import copy_store
 
 __all__ = ["app", "main"]
 
@@ -304,6 +306,114 @@ def export_cmd(
                 count += 1
         archive.audit_action("cli", "export", None, documents=count, file=str(out))
         err_console.print(f"exported {count} document(s) to {out}")
+
+
+def _parse_day(value: str, option: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=timezone.utc)
+    except ValueError:
+        raise typer.BadParameter(f"{option} takes a date like 2031-12-31, not {value!r}")
+
+
+@app.command("hold")
+def hold_cmd(
+    doc_id: Annotated[str, typer.Argument(help="Document id.", show_default=False)],
+    release: Annotated[bool, typer.Option("--release", help="Lift the legal hold instead.")] = False,
+) -> None:
+    """Put a document under legal hold: nobody can delete it until it is released.
+
+    On S3 with [store] object_lock = true, the hold is also an S3 object-lock legal hold on
+    every stored part, so the storage server refuses deletes made around ecm too.
+    """
+    with _errors():
+        archive = open_archive(state.config())
+        archive.hold(doc_id, not release, actor="cli")
+        typer.echo(f"{doc_id}: legal hold {'released' if release else 'on'}")
+
+
+@app.command("retain")
+def retain_cmd(
+    doc_id: Annotated[str, typer.Argument(help="Document id.", show_default=False)],
+    until: Annotated[str, typer.Option("--until", help="Keep until this date (YYYY-MM-DD).", show_default=False)],
+) -> None:
+    """Keep a document from deletion until a date (retention can be extended, never shortened).
+
+    On S3 with object lock this is COMPLIANCE-mode retention: not even the bucket owner can
+    delete the objects before the date.
+    """
+    with _errors():
+        archive = open_archive(state.config())
+        archive.retain(doc_id, _parse_day(until, "--until"), actor="cli")
+        typer.echo(f"{doc_id}: retained until {until}")
+
+
+@app.command("delete")
+def delete_cmd(
+    doc_id: Annotated[str, typer.Argument(help="Document id.", show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a document from the store and the index (refused while held or retained)."""
+    with _errors():
+        config = state.config()
+        archive = open_archive(config)
+        doc = archive.get(doc_id)
+        if not yes and not typer.confirm(f"delete {doc_id} ({doc.source})?"):
+            raise typer.Exit(1)
+        archive.delete(doc_id, actor="cli")
+        open_index(config).delete([doc_id])
+        typer.echo(f"{doc_id}: deleted")
+
+
+@app.command("verify")
+def verify_cmd() -> None:
+    """Fixity check: re-read every stored document and compare it with its checksums.
+
+    Exit 0 when everything matches, 5 when anything is missing or changed (each problem is printed).
+    """
+    with _errors():
+        archive = open_archive(state.config())
+        ids = list(archive.ids())
+        problems: list[str] = []
+        with _progress(len(ids), "verifying", True) as tick:
+            for doc_id in ids:
+                problems += archive.verify(doc_id)
+                tick(doc_id)
+        archive.audit_action("cli", "verify", None, documents=len(ids), problems=len(problems))
+        for problem in problems:
+            typer.echo(f"PROBLEM {problem}")
+        typer.echo(f"verified {len(ids)} document(s): {len(problems)} problem(s)")
+        if problems:
+            raise typer.Exit(int(ExitCode.store))
+
+
+@app.command("migrate")
+def migrate_cmd(
+    to: Annotated[str, typer.Option("--to", help='Target store kind (only "s3").', show_default=False)],
+) -> None:
+    """Copy the embedded store (ECM_HOME/store) to S3 and verify every object's checksum.
+
+    S3 endpoint and keys come from ECM_S3_ENDPOINT, ECM_S3_ACCESS_KEY, ECM_S3_SECRET_KEY
+    (ECM_S3_SECURE=false for plain http); the bucket from [store] bucket. Safe to run again
+    after an interruption. Afterwards set [store] kind = "s3".
+    """
+    with _errors():
+        if to != "s3":
+            raise typer.BadParameter('only --to s3 is supported')
+        config = state.config()
+        source = FsBlobStore(Path(config.home) / "store")
+        target = S3BlobStore.from_env(config.store.bucket, sse=config.store.sse, object_lock=config.store.object_lock)
+        keys = sum(1 for _ in source.keys(""))
+        failed = 0
+        with _progress(keys, "migrating", True) as tick:
+            for result in copy_store(source, target):
+                tick(result.key)
+                if not result.ok:
+                    failed += 1
+                    typer.echo(f"FAILED {result.key}: {result.problem}")
+        typer.echo(f"copied and verified {keys - failed} of {keys} object(s) to s3 bucket {config.store.bucket}")
+        if failed:
+            raise typer.Exit(int(ExitCode.store))
+        Archive(target).audit_action("cli", "migrate", None, objects=keys, to="s3")
 
 
 @app.command("train")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ecm.errors import NotFound, StoreError
 
-__all__ = ["BlobStore", "FsBlobStore", "check_key"]
+__all__ = ["BlobStore", "Deletable", "RetentionControl", "FsBlobStore", "check_key"]
 
 
 @runtime_checkable
@@ -23,6 +24,21 @@ class BlobStore(Protocol):
     def get(self, key: str) -> bytes: ...
     def keys(self, prefix: str) -> Iterator[str]: ...
     def exists(self, key: str) -> bool: ...
+
+
+@runtime_checkable
+class Deletable(Protocol):
+    def delete(self, key: str) -> None: ...
+
+
+@runtime_checkable
+class RetentionControl(Protocol):
+    """What a store needs to enforce `ecm hold` / `ecm retain` itself: S3BlobStore on an
+    object-lock bucket has it; a folder on disk cannot stop anyone deleting a file."""
+
+    def set_legal_hold(self, key: str, on: bool) -> None: ...
+    def set_retention(self, key: str, until: datetime) -> None: ...
+    def delete(self, key: str) -> None: ...
 
 
 def check_key(key: str) -> str:
@@ -88,3 +104,11 @@ class FsBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError as err:
+            raise NotFound(f"no object {key!r} in the store at {self.root}") from err
+        except OSError as err:
+            raise StoreError(f"cannot delete {key}: {err.strerror or err}") from err
