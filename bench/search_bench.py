@@ -1,11 +1,18 @@
-"""Search benchmark: indexing throughput and query latency of the embedded index.
+"""Search benchmark: indexing throughput and query latency of a search backend.
 
 Generates N synthetic documents (seeded: invoices, receipts and contracts with vendors, dates,
 amounts, boilerplate and a little OCR noise), indexes them in batches and times a fixed mix of
 queries end to end (``Index.search``: parse, search, count, snippets of the top 10).
 Prints one JSON object.
 
-    .venv/bin/python bench/search_bench.py --docs 100000
+    .venv/bin/python bench/search_bench.py --docs 100000                          # embedded (tantivy)
+    .venv/bin/python bench/search_bench.py --backend elasticsearch --docs 100000  # noida-db, started here
+    ECM_ES_URL=https://... .venv/bin/python bench/search_bench.py --backend elasticsearch --es-url env
+
+The same corpus and query mix for every backend (same seed). Elasticsearch is indexed through
+``Index.add`` in batches, like the embedded index (each call ends with a refresh), and, with
+``--es-rebuild``, through ``ElasticsearchIndex.rebuild`` (refresh off during the load, as
+``ecm reindex`` would).
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -271,22 +279,75 @@ def _time_queries(search: Callable[[str], object], queries: list[str]) -> dict:
     }
 
 
+class _TimedIterator:
+    """Yields what ``inner`` yields, adding up the time spent producing it."""
+
+    def __init__(self, inner: Iterator[Document]) -> None:
+        self._inner = inner
+        self.seconds = 0.0
+
+    def __iter__(self) -> "_TimedIterator":
+        return self
+
+    def __next__(self) -> Document:
+        started = time.perf_counter()
+        try:
+            return next(self._inner)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def _folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
 
+def open_elasticsearch(stack: ExitStack, url: str | None, alias: str) -> Any:
+    """An ``ElasticsearchIndex``: on ``url`` (``env``: from ``ECM_ES_*``), else on a noida-db server
+    started here the way the tests start it (``tests/servers.py``) and stopped on exit."""
+    from elasticsearch import Elasticsearch
+
+    from search.elasticsearch import ElasticsearchIndex
+
+    if url == "env":
+        return ElasticsearchIndex.from_env(alias)
+    if url:
+        return ElasticsearchIndex(Elasticsearch(url, request_timeout=120), alias)
+    from tests.servers import running_elasticsearch
+
+    base = Path(tempfile.mkdtemp(prefix="ecm-bench-es-"))
+    stack.callback(shutil.rmtree, base, ignore_errors=True)
+    server = stack.enter_context(running_elasticsearch(base))
+    return ElasticsearchIndex(Elasticsearch(server.url, request_timeout=120), alias)
+
+
+def _es_store_mb(index: Any) -> float:
+    stats = index.client.indices.stats(index=index.alias, metric="store").body
+    return round(stats["_all"]["primaries"]["store"]["size_in_bytes"] / 1e6, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("embedded", "elasticsearch"), default="embedded")
     parser.add_argument("--docs", type=int, default=10_000, help="number of synthetic documents")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch", type=int, default=5_000, help="documents per Index.add call")
-    parser.add_argument("--queries", type=int, default=200, help="queries per kind")
-    parser.add_argument("--index-dir", type=Path, help="keep the index here (default: a temporary folder)")
+    parser.add_argument("--queries", type=int, default=200, help="queries per kind (0: time indexing only)")
+    parser.add_argument("--index-dir", type=Path, help="embedded: keep the index here (default: a temporary folder)")
+    parser.add_argument("--es-url", help="elasticsearch: this server (or 'env' for ECM_ES_*); default: start noida-db")
+    parser.add_argument("--es-alias", default="ecm-bench")
+    parser.add_argument("--es-rebuild", action="store_true",
+                        help="elasticsearch: also time ElasticsearchIndex.rebuild of the same corpus")
     args = parser.parse_args(argv)
 
-    folder = args.index_dir or Path(tempfile.mkdtemp(prefix="ecm-search-bench-"))
-    try:
-        index = EmbeddedIndex(folder)
+    with ExitStack() as stack:
+        folder: Path | None = None
+        if args.backend == "embedded":
+            folder = args.index_dir or Path(tempfile.mkdtemp(prefix="ecm-search-bench-"))
+            if args.index_dir is None:
+                stack.callback(shutil.rmtree, folder, ignore_errors=True)
+            index: Any = EmbeddedIndex(folder)
+        else:
+            index = open_elasticsearch(stack, args.es_url, args.es_alias)
         index.clear()
         generate_s = index_s = 0.0
         words = 0
@@ -298,23 +359,37 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             index.add(batch)
             index_s += time.perf_counter() - started
-        mix = _query_mix(args.seed, args.queries, args.docs)
-        latency = {kind: _time_queries(lambda q: index.search(q, limit=10), queries) for kind, queries in mix.items()}
-        report = {
+        report: dict[str, Any] = {
+            "backend": args.backend,
             "docs": args.docs,
             "words_per_doc": round(words / max(1, args.docs), 1),
             "batch": args.batch,
             "cpus": len(os.sched_getaffinity(0)),
+            "load_avg_1m_before_queries": round(os.getloadavg()[0], 2),
             "generate_s": round(generate_s, 1),
             "index_s": round(index_s, 1),
             "index_docs_per_s": round(args.docs / index_s) if index_s else None,
-            "index_mb": round(_folder_bytes(folder) / 1e6, 1),
-            "query_latency": latency,
         }
+        if folder is not None:
+            report["index_mb"] = round(_folder_bytes(folder) / 1e6, 1)
+        else:
+            report["server"] = repr(index)
+            report["index_mb"] = _es_store_mb(index)
+        if args.queries:  # --queries 0: indexing throughput only
+            mix = _query_mix(args.seed, args.queries, args.docs)
+            report["query_latency"] = {
+                kind: _time_queries(lambda q: index.search(q, limit=10), queries) for kind, queries in mix.items()
+            }
+        if args.es_rebuild and folder is None:
+            # rebuild pulls documents from an iterable: the time spent generating them is measured
+            # inside the iterator and taken off.
+            producing = _TimedIterator(generate_documents(args.docs, args.seed))
+            started = time.perf_counter()
+            count = index.rebuild(producing)
+            rebuild_s = time.perf_counter() - started - producing.seconds
+            report["rebuild_s"] = round(rebuild_s, 1)
+            report["rebuild_docs_per_s"] = round(count / rebuild_s) if rebuild_s > 0 else None
         print(json.dumps(report, indent=2))
-    finally:
-        if args.index_dir is None:
-            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -31,7 +31,7 @@ def predict_scores(doc: Document, model: DocTypeModel | None = None) -> dict[str
     return model.predict_proba([document_text(doc)], [layout_vector(doc)])[0]
 
 
-def classify(doc: Document, model: DocTypeModel | None = None) -> Document:
+def classify(doc: Document, model: DocTypeModel | None = None, calibrate: bool = True) -> Document:
     if doc.status != "ok":
         return doc
     if not any(p.words for p in doc.pages):
@@ -39,5 +39,11 @@ def classify(doc: Document, model: DocTypeModel | None = None) -> Document:
                                                           source="classify.empty")})
     scores = predict_scores(doc, model)
     label = max(scores, key=scores.get)
-    return doc.model_copy(update={"doc_type": DocType(label=label, confidence=round(scores[label], 4),
+    confidence = scores[label]
+    if calibrate:
+        # The model's probability mapped to P(label right), fitted on cross-validated dev predictions.
+        from extract.calibration import load_calibration
+
+        confidence = load_calibration().doc_class(confidence)
+    return doc.model_copy(update={"doc_type": DocType(label=label, confidence=round(confidence, 4),
                                                       source="classify.model")})

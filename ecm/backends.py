@@ -6,11 +6,12 @@ from pathlib import Path
 
 from ecm.config import Config
 from ecm.errors import ConfigError
+from ecm.executor import Executor, LocalExecutor
 from search import EmbeddedIndex, Index
 from store import Archive, FsBlobStore
 from store.s3 import S3BlobStore
 
-__all__ = ["open_archive", "open_index"]
+__all__ = ["open_archive", "open_index", "open_executor"]
 
 
 def open_archive(config: Config) -> Archive:
@@ -25,4 +26,17 @@ def open_archive(config: Config) -> Archive:
 def open_index(config: Config) -> Index:
     if config.search.kind == "embedded":
         return EmbeddedIndex(Path(config.home) / "index")
-    raise ConfigError(f'[search] kind = "{config.search.kind}" is not available in this version; use "embedded"')
+    if config.search.kind == "elasticsearch":
+        from search.elasticsearch import ElasticsearchIndex  # the client is only loaded when used
+
+        # The cluster and its credentials come from ECM_ES_* (environment only, never ecm.toml).
+        return ElasticsearchIndex.from_env(config.search.alias)
+    raise ConfigError(f'[search] kind = "{config.search.kind}" is not available; use "embedded" or "elasticsearch"')
+
+
+def open_executor(config: Config) -> Executor:
+    if config.queue.kind == "celery":
+        from ecm.distributed import CeleryExecutor, redis_url  # Celery is only loaded when used
+
+        return CeleryExecutor(redis_url(), page_timeout=config.queue.page_timeout)
+    return LocalExecutor(config.ocr.workers)

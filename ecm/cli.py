@@ -15,18 +15,19 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 import classify
+from extract.review import needs_review
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ecm import __version__
-from ecm.backends import open_archive, open_index
+from ecm.backends import open_archive, open_executor, open_index
 from ecm.config import Config, load_config
 from ecm.document import FIELD_NAMES
 from ecm.errors import EcmError, ExitCode
-from ecm.executor import Executor
 from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
 from store import Archive, FsBlobStore, S3BlobStore
 from store.migrate import copy_store
+from web.cli import users_app  # cheap: web/__init__ does not import FastAPI
 
 __all__ = ["app", "main"]
 
@@ -55,6 +56,7 @@ class State:
 
 
 state = State()
+app.add_typer(users_app, name="user")
 
 
 def _version(value: bool) -> None:
@@ -125,7 +127,7 @@ def process_cmd(
     with _errors():
         config = state.config()
         paths = _check_inputs(files)
-        with Executor(config.ocr.workers) as executor, _progress(len(paths), "processing", not json_out) as tick:
+        with open_executor(config) as executor, _progress(len(paths), "processing", not json_out) as tick:
             for path, doc in process(paths, config, executor):
                 tick(path.name)
                 if json_out:
@@ -150,19 +152,22 @@ def _print_summary(doc) -> None:
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or batch PDFs.", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document: source, id, sha256, status.")] = False,
+    split: Annotated[bool, typer.Option("--split", help="Split batch scans into documents at blank pages, separator/barcode sheets and 'Page 1 of N'.")] = False,
 ) -> None:
     """Store, classify, extract and index documents.
 
     Re-ingesting the same bytes is a no-op reported as "duplicate". Bad files are
     quarantined with a reason (see `ecm audit --action quarantine`); the batch goes on.
+    With --split, a batch scan becomes one document per part (source "FILE#pages=3-5");
+    the rules are in ingest/separators.toml.
     """
     with _errors():
         config = state.config()
         files = _check_inputs(paths)
         archive, index = open_archive(config), open_index(config)
         counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
-        with Executor(config.ocr.workers) as executor, _progress(len(files), "ingesting", not json_out) as tick:
-            for outcome in ingest_paths(files, config, executor, archive, index, actor="cli"):
+        with open_executor(config) as executor, _progress(len(files), "ingesting", not json_out) as tick:
+            for outcome in ingest_paths(files, config, executor, archive, index, actor="cli", split=split):
                 counts[outcome.status] += 1
                 tick(Path(outcome.doc.source).name)
                 if json_out:
@@ -234,6 +239,31 @@ def show_cmd(
             typer.echo("\n" + doc.text)
 
 
+@app.command("review")
+def review_cmd(
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Confidence below which a document needs review (default: the configured review threshold).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document: id, source, doc_type, reasons.")] = False,
+) -> None:
+    """List the stored documents that need a person, with the reasons (low confidence, missing
+    required fields, validation problems)."""
+    with _errors():
+        config = state.config()
+        archive = open_archive(config)
+        limit = config.review.threshold if threshold is None else threshold
+        for doc_id in archive.ids():
+            doc = archive.get(doc_id)
+            reasons = needs_review(doc, limit)
+            if not reasons:
+                continue
+            label = doc.doc_type.label if doc.doc_type else None
+            if json_out:
+                _emit({"id": doc.id, "source": doc.source, "doc_type": label, "reasons": reasons})
+            else:
+                typer.echo(f"{doc.id}  {label or '-':9} {doc.source}")
+                for reason in reasons:
+                    typer.echo(f"    {reason}")
+
+
 @app.command("reindex")
 def reindex_cmd() -> None:
     """Rebuild the search index from the store alone (the store is the truth)."""
@@ -241,16 +271,26 @@ def reindex_cmd() -> None:
         config = state.config()
         archive, index = open_archive(config), open_index(config)
         ids = list(archive.ids())
-        index.clear()
-        batch = []
         with _progress(len(ids), "reindexing", True) as tick:
-            for doc_id in ids:
-                batch.append(archive.get(doc_id))
-                tick(doc_id)
-                if len(batch) >= 200:
-                    index.add(batch)
-                    batch = []
-            index.add(batch)
+
+            def documents():
+                for doc_id in ids:
+                    yield archive.get(doc_id)
+                    tick(doc_id)
+
+            rebuild = getattr(index, "rebuild", None)
+            if rebuild is not None:
+                # Zero downtime: a new index is loaded beside the old one, then swapped in at once.
+                rebuild(documents())
+            else:
+                index.clear()
+                batch = []
+                for doc in documents():
+                    batch.append(doc)
+                    if len(batch) >= 200:
+                        index.add(batch)
+                        batch = []
+                index.add(batch)
         archive.audit_action("cli", "reindex", None, documents=len(ids))
         err_console.print(f"reindexed {len(ids)} document(s)")
 
@@ -416,6 +456,23 @@ def migrate_cmd(
         Archive(target).audit_action("cli", "migrate", None, objects=keys, to="s3")
 
 
+@app.command("worker")
+def worker_cmd(
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=0, help="OCR processes (0 = one per core).")] = 0,
+    loglevel: Annotated[str, typer.Option("--loglevel", help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Take OCR work off the Redis queue (for [queue] kind = "celery"); run one per machine.
+
+    The broker is ECM_REDIS_URL (default redis://127.0.0.1:6379/0). Pages arrive with their
+    own bytes, so workers need no shared disk. Stop with Ctrl-C (the page in progress is
+    finished first; an unfinished page goes back to the queue if the worker dies).
+    """
+    with _errors():
+        from ecm.distributed import redis_url, run_worker  # Celery is only loaded when used
+
+        run_worker(redis_url(), concurrency, loglevel.upper())
+
+
 @app.command("train")
 def train_cmd(
     folder: Annotated[Path, typer.Argument(help="Labelled folder: manifest.jsonl (doc_type per path) + the files.", show_default=False)],
@@ -443,7 +500,11 @@ def serve_cmd(
     host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port (default 8000).")] = None,
 ) -> None:
-    """Serve the web UI and HTTP API. Prints the address and the sign-in link to open."""
+    """Serve the web UI and HTTP API.
+
+    Prints the address; on the first start (no users yet) creates the user `admin` with a
+    random password and prints it once. Add people with `ecm user add NAME --role ROLE`.
+    """
     with _errors():
         from web.server import serve  # imported here: FastAPI would slow every other command
 

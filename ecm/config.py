@@ -48,10 +48,24 @@ class StoreConfig(BaseModel):
 
 class SearchConfig(BaseModel):
     kind: Literal["embedded", "elasticsearch"] = "embedded"
+    # kind = "elasticsearch": the alias ecm searches and writes (physical indexes are
+    # "<alias>-<timestamp>"); the cluster comes from ECM_ES_URL, ECM_ES_USERNAME, ECM_ES_PASSWORD,
+    # ECM_ES_API_KEY and ECM_ES_CA_CERTS (environment only, never this file).
+    alias: str = "ecm"
+
+
+class QueueConfig(BaseModel):
+    # "local": a process pool on this machine. "celery": pages go through Redis to `ecm worker`
+    # processes on any number of machines (broker URL from ECM_REDIS_URL, environment only).
+    kind: Literal["local", "celery"] = "local"
+    page_timeout: int = 600  # seconds to wait for a worker to finish one page
 
 
 class ReviewConfig(BaseModel):
-    threshold: float = 0.6  # documents with a class or field confidence below go to review
+    # Documents with a class or field confidence below go to review. Confidences are calibrated
+    # (P(right)); 0.85 is where auto-accepted values were >= 98% right on dev in cross-validation
+    # (bench/accuracy.py --cv; the lowest such threshold was 0.81-0.85 depending on the OCR).
+    threshold: float = 0.85
 
 
 class WebConfig(BaseModel):
@@ -66,6 +80,7 @@ class Config(BaseModel):
     limits: LimitsConfig = LimitsConfig()
     store: StoreConfig = StoreConfig()
     search: SearchConfig = SearchConfig()
+    queue: QueueConfig = QueueConfig()
     review: ReviewConfig = ReviewConfig()
     web: WebConfig = WebConfig()
 

@@ -9,7 +9,7 @@ image at ``dpi`` (OCR'd pages). Boxes are ``[x0, y0, x1, y1]`` with y growing do
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,8 @@ __all__ = [
     "Page",
     "DocType",
     "FieldValue",
+    "Origin",
+    "Coding",
     "Document",
     "utcnow",
 ]
@@ -68,6 +70,7 @@ class Page(BaseModel):
     source: Literal["text", "ocr", "none"]  # where the words came from
     rotation: int = 0  # degrees the page was turned (clockwise) before reading it
     words: list[Word] = Field(default_factory=list)
+    barcodes: list[str] = Field(default_factory=list)  # values of barcodes found on the page (when asked)
 
     @property
     def text(self) -> str:
@@ -97,6 +100,25 @@ class FieldValue(BaseModel):
     source: str = "extract"  # stage (extract.patterns, extract.layout, extract.ner) or "user:NAME"
 
 
+class Origin(BaseModel):
+    """Where a document split out of a batch scan came from."""
+
+    sha256: str  # of the batch file (kept in the store too)
+    source: str
+    pages: list[int]  # the batch's page numbers that make up this document
+
+
+class Coding(BaseModel):
+    """The final legal coding of a document (web.coding): values keyed by the schema's field names."""
+
+    schema_name: str
+    values: dict[str, Any]
+    coder: str  # "user:NAME"
+    batch: int | None = None
+    kind: Literal["code", "resolved"] = "code"
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Document(BaseModel):
     """The record of one document. ``id`` is derived from the sha256 of the original bytes."""
 
@@ -112,11 +134,15 @@ class Document(BaseModel):
     doc_type: DocType | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)  # validation messages for reviewers
+    origin: Origin | None = None  # set when split out of a batch scan
+    coding: Coding | None = None  # set by legal coding; None until a coder saves
     version: int = 0  # record version in the store (0 = not stored yet)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # The searchable PDF made by OCR (bytes), carried to the store; never serialised.
     searchable_pdf: bytes | None = Field(default=None, exclude=True, repr=False)
+    # The original's bytes when they are not the input file (a document split out of a batch).
+    original: bytes | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def text(self) -> str:

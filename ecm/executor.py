@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["Executor", "available_cores", "WorkerCrashed"]
+__all__ = ["Executor", "LocalExecutor", "available_cores", "WorkerCrashed", "init_worker_process"]
 
 K = TypeVar("K")
 
@@ -34,7 +34,21 @@ def available_cores() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
-def _init_worker() -> None:
+class Executor(Protocol):
+    """Runs groups of jobs (one group = the pages of one document); chosen by ``[queue] kind``:
+    ``LocalExecutor`` (a process pool on this machine) or ``ecm.distributed.CeleryExecutor``
+    (``ecm worker`` processes on any number of machines, through Redis)."""
+
+    def map_groups(
+        self, groups: Iterable[tuple[K, list[Any]]], fn: Callable[[Any], Any], window: int = 0
+    ) -> Iterator[tuple[K, list[Any] | BaseException]]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "LocalExecutor": ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def init_worker_process() -> None:
+    """Every worker process, local or Celery: Tesseract single-threaded, a memory ceiling."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
     try:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
@@ -42,9 +56,9 @@ def _init_worker() -> None:
         pass
 
 
-class Executor:
-    """Runs groups of jobs (one group = the pages of one document) on a process pool and
-    yields each group's results in input order, keeping a bounded number of groups in flight."""
+class LocalExecutor:
+    """Runs groups of jobs on a process pool on this machine and yields each group's results
+    in input order, keeping a bounded number of groups in flight."""
 
     def __init__(self, workers: int = 0):
         os.environ["OMP_THREAD_LIMIT"] = "1"
@@ -56,7 +70,7 @@ class Executor:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=get_context("forkserver"),
-                initializer=_init_worker,
+                initializer=init_worker_process,
                 max_tasks_per_child=200,  # bounds slow leaks in long batches
             )
         return self._pool
@@ -66,7 +80,7 @@ class Executor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> "LocalExecutor":
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -22,7 +22,7 @@ from ecm.errors import BadInput
 from search import Index
 from store import Archive, doc_id_for
 
-__all__ = ["stages", "classifier_path", "expand_paths", "process", "ingest_paths", "IngestOutcome"]
+__all__ = ["stages", "classifier_path", "vendors_path", "learn_vendor", "expand_paths", "process", "ingest_paths", "IngestOutcome"]
 
 Stage = Callable[[Document], Document]
 
@@ -32,11 +32,30 @@ def classifier_path(config: Config) -> Path:
     return Path(config.home) / "models" / "classifier.joblib"
 
 
-def stages(config: Config) -> tuple[Stage, ...]:
+def vendors_path(config: Config) -> Path:
+    """Known vendors, learned from documents a person accepted (``extract.VendorBook``)."""
+    return Path(config.home) / "models" / "vendors.json"
+
+
+def stages(config: Config, vendors: extract.VendorBook | None = None) -> tuple[Stage, ...]:
     """After the pages are read, a document goes through these, in this order."""
     trained = classifier_path(config)
     model = classify.load_model(trained) if trained.is_file() else None
-    return (partial(classify.classify, model=model), extract.extract)
+    if vendors is None:
+        vendors = extract.VendorBook.load(vendors_path(config))  # empty when there is none yet
+    return (partial(classify.classify, model=model),
+            partial(extract.extract, vendors=vendors),
+            partial(extract.validate, vendors=vendors))
+
+
+def learn_vendor(config: Config, doc: Document) -> None:
+    """Call when a person accepts or corrects an invoice/receipt: its vendor, address,
+    invoice-number shape and (vendor, number, total) become known to later documents."""
+    if doc.doc_type is None or doc.doc_type.label not in ("invoice", "receipt"):
+        return
+    book = extract.VendorBook.load(vendors_path(config))
+    book.learn(doc, doc_id=doc.id)
+    book.save(vendors_path(config))
 
 
 
@@ -62,11 +81,14 @@ def _run_stages(doc: Document, steps: tuple[Stage, ...]) -> Document:
 
 
 def process(paths: Iterable[Path], config: Config, executor: Executor,
-            skip: Callable[[Document], bool] = lambda doc: False) -> Iterator[tuple[Path, Document]]:
+            skip: Callable[[Document], bool] = lambda doc: False,
+            split: bool = False) -> Iterator[tuple[Path, Document]]:
     """Read and understand each file; yields ``(path, document)`` in input order.
 
     ``skip(doc)`` is asked after the cheap opening step (sha256 known): documents it
     returns True for are yielded as opened, without OCR (used to skip duplicates).
+    ``split``: batch scans (PDF, TIFF) are split into documents at separator pages and
+    "Page 1 of N" boundaries; each part is yielded as a document of its own.
     """
     def opened() -> Iterator[tuple[tuple[Path, Document, bool], list]]:
         for path in expand_paths(paths):
@@ -74,7 +96,7 @@ def process(paths: Iterable[Path], config: Config, executor: Executor,
                 doc = Document(source=str(path), sha256="0" * 64).quarantine("file not found")
                 yield (path, doc, True), []
                 continue
-            doc, jobs = ingest.open_document(path, config.limits, config.ocr)
+            doc, jobs = ingest.open_document(path, config.limits, config.ocr, barcodes=split)
             skipped = doc.status == "ok" and skip(doc)
             yield (path, doc, skipped), ([] if skipped else jobs)
 
@@ -88,7 +110,9 @@ def process(paths: Iterable[Path], config: Config, executor: Executor,
             yield path, doc.quarantine(reason.splitlines()[0] if reason else "could not be read")
             continue
         doc = ingest.assemble(doc, path, results)
-        yield path, _run_stages(doc, steps)
+        parts = ingest.split_document(doc, path, ingest.load_split_rules()) if split else [doc]
+        for part in parts:
+            yield path, _run_stages(part, steps)
 
 
 def _readable_bytes(path: Path, config: Config) -> bytes | None:
@@ -120,12 +144,12 @@ class IngestOutcome:
 
 
 def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, archive: Archive,
-                 index: Index, actor: str = "system") -> Iterator[IngestOutcome]:
+                 index: Index, actor: str = "system", split: bool = False) -> Iterator[IngestOutcome]:
     """Process, store and index. The same bytes twice is a reported no-op."""
     def is_duplicate(doc: Document) -> bool:
         return archive.exists(doc_id_for(doc.sha256))
 
-    for path, doc in process(paths, config, executor, skip=is_duplicate):
+    for path, doc in process(paths, config, executor, skip=is_duplicate, split=split):
         if doc.status != "ok":
             archive.quarantine(doc, _readable_bytes(path, config), actor)
             yield IngestOutcome(doc, "quarantined")
@@ -134,7 +158,9 @@ def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, arch
             archive.audit_action(actor, "duplicate", doc.id, source=doc.source)
             yield IngestOutcome(doc, "duplicate")
         else:
-            archive.put_original(doc.sha256, path.read_bytes())
+            if doc.origin is not None:  # split from a batch scan: keep the batch file too
+                archive.put_original(doc.origin.sha256, path.read_bytes())
+            archive.put_original(doc.sha256, doc.original if doc.original is not None else path.read_bytes())
             doc = archive.save(doc, actor=actor, action="ingest")
             index.add([doc])
             yield IngestOutcome(doc, "stored")

@@ -35,6 +35,8 @@ def amount_words(words: list[Word], need_decimals: bool = True) -> tuple[Decimal
     for i, w in enumerate(words):
         if need_decimals and not _HAS_DECIMALS.search(w.text):
             continue
+        if "%" in w.text:
+            continue  # "Sales Tax (8.25%)": a rate, not an amount
         value = parse_amount(w.text)
         if value is None:
             continue

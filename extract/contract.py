@@ -93,12 +93,19 @@ def _party_name(chunk: str, cr: dict) -> str | None:
     chunk = re.sub(cr["parties"]["lead"], "", chunk, flags=re.I).strip()
     cut = re.search(cr["parties"]["name_end"], chunk)
     name = chunk[: cut.start()] if cut else chunk
+    # Words after the last legal suffix are an address or a description ("..., Inc. a Georgia
+    # corporation", "... GmbH & Co. KG Glockengiesserwall 3"), not the name.
+    tail = re.match(cr["parties"]["through_last_suffix"], name)
+    if tail and tail.end() < len(name.rstrip(" ,.")):
+        name = tail.group(0)
     name = name.strip(" ,;:.\"'“”‘’").strip()
     if name.endswith((" Inc", " Ltd", " Corp", " Co", " L.P", " N.V", " B.V", " S.A", " LLC.")):
         name += "." if not name.endswith(".") else ""
     if not name or not name[0].isupper() or len(name) > 90 or len(name.split()) > 10:
         return None
-    if re.fullmatch(cr["parties"]["generic"], name, flags=re.I):
+    if re.fullmatch(cr["parties"]["generic"], name.strip("\"'“”‘’ "), flags=re.I):
+        return None
+    if re.search(cr["parties"]["not_names"], name, flags=re.I):
         return None
     return name
 
@@ -171,8 +178,11 @@ def _effective_date(index: TextIndex, order: str, cr: dict) -> Found | None:
 
 def _clean_place(place: str, cr: dict) -> str:
     place = re.sub(r"\s+", " ", place).strip(" ,.;")
+    place = re.split(r"\.\s", place)[0]  # "Massachusetts. The parties...": the sentence ended
     place = re.sub(cr["governing_law"]["strip_prefix"], "", place, flags=re.I).strip()
-    place = re.split(cr["governing_law"]["stop"], place)[0].strip(" ,.;")
+    place = re.split(cr["governing_law"]["stop"], place, flags=re.I)[0].strip(" ,.;")
+    if re.fullmatch(cr["governing_law"]["not_places"], place, flags=re.I):
+        return ""
     return place
 
 
@@ -220,9 +230,8 @@ def _term(index: TextIndex, cr: dict) -> Found | None:
         if not n or n > 100:
             continue
         unit = m.group("unit").lower()
+        # The duration as the contract states it: "twelve (12) months" is P12M, not P1Y.
         value = f"P{n}Y" if unit.startswith("year") else f"P{n}M"
-        if unit.startswith("month") and n % 12 == 0 and n >= 12:
-            value = f"P{n // 12}Y"
         context = flat[max(0, m.start() - rules["context_chars"]): m.end() + 60].lower()
         score = 0.0
         for phrase, weight in rules["context"].items():

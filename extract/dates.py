@@ -30,6 +30,7 @@ _MONTHS = {
     "januar": 1, "februar": 2, "märz": 3, "mai": 5, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
     "janvier": 1, "février": 2, "mars": 3, "avril": 4, "juin": 6, "juillet": 7, "août": 8,
     "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "mei": 5, "okt": 10, "dez": 12,
+    "januari": 1, "februari": 2, "maart": 3, "mrt": 3, "augustus": 8,
 }
 _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
@@ -87,7 +88,8 @@ def date_order(text: str, rules: Rules) -> str:
             if h.isalpha() or " " in h or "." in h:
                 n += len(re.findall(rf"(?<![\w]){re.escape(h)}(?![\w])", low))
             else:
-                n += low.count(h)
+                # A currency sign counts next to an amount only: OCR reads "S" as "$" in words.
+                n += len(re.findall(rf"{re.escape(h)}\s?\d", low))
         return n
 
     day, month = count(rules.day_first_hints), count(rules.month_first_hints)

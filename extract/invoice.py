@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from rapidfuzz import fuzz
 
 from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
 from extract.found import Found
-from extract.layout import (Line, TextIndex, doc_lines, find_label, text_of,
+from extract.layout import (Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
 from extract.rules import Rules, tokens
+from extract.vendors import VendorBook, name_key
 
 __all__ = ["extract_invoice_fields"]
 
@@ -49,8 +55,29 @@ def _date(words: list[Word], order: str) -> tuple[str, list[Word]] | None:
     return hit.value, used
 
 
+def _joined_amounts(words: list[Word]) -> list[Word]:
+    """OCR splits "29.30" into "29." and "30" (or "29" "." "30"): put such pieces back together."""
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        pieces = nxt is not None and (
+            (re.fullmatch(r"\D{0,3}\d{1,6}[.,]", w.text) and re.fullmatch(r"\d{2}", nxt.text))
+            or (re.fullmatch(r"\D{0,3}\d{1,6}", w.text) and re.fullmatch(r"[.,]\d{2}", nxt.text)))
+        if pieces and nxt.bbox[0] - w.bbox[2] < 2.5 * max(w.bbox[3] - w.bbox[1], 1):
+            out.append(w.model_copy(update={"text": w.text + nxt.text,
+                                            "bbox": (w.bbox[0], min(w.bbox[1], nxt.bbox[1]), nxt.bbox[2], max(w.bbox[3], nxt.bbox[3])),
+                                            "conf": min(w.conf, nxt.conf)}))
+            i += 2
+            continue
+        out.append(w)
+        i += 1
+    return out
+
+
 def _amount(words: list[Word]) -> tuple[str, list[Word]] | None:
-    found = amount_words(words, need_decimals=True)
+    found = amount_words(_joined_amounts(words), need_decimals=True)
     if found is None:
         return None
     value, used = found
@@ -92,6 +119,69 @@ def _best(cands: list[Found], prefer_larger_amount: bool = False) -> Found | Non
     return max(cands, key=key)
 
 
+_FIVE_CENTS = Decimal("0.05")
+
+
+def _rounded_total(best: Found, cands: list[Found], lines: list[Line], rules: Rules) -> Found:
+    """Receipts that round the bill to 5 cents print the total before and after rounding; the
+    amount paid is the rounded one."""
+    value = Decimal(best.value)
+    if value % _FIVE_CENTS == 0:
+        return best
+    near = [c for c in cands if Decimal(c.value) % _FIVE_CENTS == 0 and abs(Decimal(c.value) - value) <= _FIVE_CENTS]
+    if near:
+        c = _best(near)
+        return Found(c.value, c.words, c.page, c.method, c.score)
+    if any(find_label(l, rules.fields["rounding"], rules.min_ratio) for l in lines):
+        rounded = (value / _FIVE_CENTS).quantize(Decimal("1"), rounding="ROUND_HALF_UP") * _FIVE_CENTS
+        return Found(format_amount(rounded), best.words, best.page, best.method, best.score * 0.95)
+    return best
+
+
+def _total(lines: list[Line], rules: Rules, is_receipt: bool = False) -> Found | None:
+    """The labelled grand total, cross-checked with what was paid: cash - change = total.
+
+    Agreement raises the score (the confidence means more); a labelled candidate equal to
+    cash - change wins over a larger-labelled one; with no readable total, cash - change stands in.
+    """
+    cands = _labelled("total_amount", lines, rules, _amount)
+    best = _best(cands, prefer_larger_amount=True)
+    if best is not None and is_receipt:
+        best = _rounded_total(best, cands, lines, rules)
+    cash = _best(_labelled("cash_tendered", lines, rules, _amount))
+    change = _best(_labelled("change_given", lines, rules, _amount))
+    if cash is None or change is None:
+        return best
+    implied = Decimal(cash.value) - Decimal(change.value)
+    if implied <= 0:
+        return best
+    agreeing = [c for c in cands if Decimal(c.value) == implied]
+    if agreeing:
+        top = _best(agreeing)
+        return Found(top.value, top.words, top.page, top.method, min(1.0, top.score * 1.08 + 0.05))
+    if best is None:
+        return Found(format_amount(implied), cash.words + change.words, cash.page, "pattern", 0.75)
+    return Found(best.value, best.words, best.page, best.method, best.score * 0.85)  # disagreement
+
+
+def _reconciled_tax(cands: list[Found], total: Found, lines: list[Line], rules: Rules) -> Found | None:
+    """The tax that makes subtotal + tax = total (within a cent), when a subtotal is printed;
+    an "amount" equal to the subtotal is never the tax (a misread row)."""
+    subs = {Decimal(c.value) for c in _labelled("subtotal", lines, rules, _amount)}
+    if not subs or not cands:
+        return None
+    t = Decimal(total.value)
+    agreeing = [c for c in cands if any(abs(s + Decimal(c.value) - t) <= Decimal("0.01") for s in subs)]
+    if agreeing:
+        best = _best(agreeing)
+        return Found(best.value, best.words, best.page, best.method, min(1.0, best.score * 1.08 + 0.05))
+    plausible = [c for c in cands if Decimal(c.value) not in subs]
+    best = _best(plausible)
+    if best is None:
+        return None
+    return Found(best.value, best.words, best.page, best.method, best.score * 0.8)  # does not add up
+
+
 # ---------------------------------------------------------------- vendor name and address
 
 def _has_phrase(line_toks: list[str], phrases: list[str]) -> bool:
@@ -122,44 +212,117 @@ def _customer_lines(lines: list[Line], rules: Rules) -> set[int]:
 def _is_name_line(line: Line, rules: Rules) -> bool:
     text = line.text
     letters = sum(c.isalpha() for c in text)
-    if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
+    if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
+        return False
+    if not re.search(r"[A-Za-z]{2,}", text):
         return False
     norm = " ".join(line.toks)
-    if norm in {" ".join(tokens(n)) for n in rules.vendor["not_names"]}:
+    if norm in _phrases(rules.vendor["not_names"]):
+        return False
+    if len(norm) >= 6 and any(fuzz.ratio(norm, n) >= 82 for n in _phrases(rules.vendor["not_names"]) if len(n) >= 6):
+        return False  # "TAX UWOICE": an OCR-mangled document title
+    joined = f" {norm} "
+    if any(f" {p} " in joined for p in _phrases(rules.vendor["skip_phrases"])):
         return False
     if "@" in text or "www" in text.lower() or "http" in text.lower():
         return False
+    if line.toks and line.toks[0] in _phrases(rules.vendor["address_starts"]) and any(c.isdigit() for c in text):
+        return False  # "NO 12 JALAN ...": the address, not the name
+    if set(line.toks) & _phrases(rules.vendor["address_words"]) and not _has_phrase(line.toks, rules.vendor["legal_suffixes"]):
+        return False  # "KAWASAN PERINDUSTRIAN BALAKONG", "TAMAN BERKELEY"
     return True
 
 
-def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: bool) -> tuple[Found | None, Line | None]:
+def _phrases(items) -> frozenset[str]:
+    return _phrase_cache(tuple(items))
+
+
+@lru_cache(maxsize=32)
+def _phrase_cache(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(" ".join(tokens(i)) for i in items if tokens(i))
+
+
+def _legible(line: Line, min_conf: float = 0.5) -> bool:
+    return sum(w.conf for w in line.words) / len(line.words) >= min_conf
+
+
+def _vendor_by_book(top: list[Line], vendors: VendorBook | None) -> tuple[Found, Line] | None:
+    """A known vendor (accepted before) read in one of the top lines, or two lines joined."""
+    if not vendors:
+        return None
+    best: tuple[float, Found, Line] | None = None
+    for i, line in enumerate(top[:12]):
+        readings = [([line], line.text)]
+        if i + 1 < len(top):
+            readings.append(([line, top[i + 1]], f"{line.text} {top[i + 1].text}"))
+        for used, text in readings:
+            match = vendors.match_name(_clean_name(text))
+            if match and (best is None or match.score > best[0] + 0.02):
+                words = [w for l in used for w in l.words]
+                best = (match.score, Found(match.name, words, line.page, "vendorbook", match.score), used[-1])
+    return (best[1], best[2]) if best else None
+
+
+def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: bool,
+                 vendors: VendorBook | None = None) -> tuple[Found | None, Line | None]:
     first_page = [l for l in lines if l.page == 1]
     customer = _customer_lines(first_page, rules)
     top = [l for l in first_page if l.order not in customer][:15 if is_receipt else 25]
-    suffixes = rules.vendor["company_suffixes"]
 
-    # 1. An explicit label ("Vendor:", "Sold by", "From:").
+    # 0. A vendor accepted before, read (perhaps misspelled by OCR) near the top.
+    known = _vendor_by_book(top, vendors)
+    if known:
+        return known
+
+    # 1. An explicit label at the start of a line ("Vendor:", "Sold by:", "From:"); not on
+    #    receipts, where "Sold by:" names the sales clerk.
     rule = rules.fields["vendor_name"]
-    for line in first_page[:40]:
+    for line in ([] if is_receipt else first_page[:40]):
         hit = find_label(line, rule, rules.min_ratio)
-        if hit is None or hit.first_word > 1:
+        if hit is None or hit.first_word > 0:
             continue
-        value = [w for w in words_right_of(hit, lines) if w.bbox[0] < hit.line.page_width]
+        after = line.words[hit.last_word].text
+        alone = hit.last_word == len(line.words) - 1
+        if not (after.endswith(":") or (alone and len(line.words) <= 3)):
+            continue  # "Your Company Inc.": a word of the name, not a label
+        # The value is the rest of the label's own segment (another column is another block).
+        value = line.words[hit.last_word + 1:]
         method = "label_right"
         if not value:
             value, method = words_below(hit, lines, rules.below_max_lines), "label_below"
-        text = text_of(value).strip(" :")
+        text = _clean_name(text_of(value))
         if value and sum(c.isalpha() for c in text) >= 3 and not find_dates(text, "DMY"):
             host = next((l for l in lines if value[0] in l.words), hit.line)
             return Found(text, value, hit.line.page, method, hit.score * 0.9), host
 
-    # 2. The top-most line that reads like an organisation (suffix: SDN BHD, Inc., GmbH...).
-    for rank, line in enumerate(top):
-        if _is_name_line(line, rules) and _has_phrase(line.toks, suffixes):
-            return Found(_clean_name(line.text), line.words, line.page, "pattern", 1.0 - 0.02 * rank), line
+    names = [l for l in top if _is_name_line(l, rules) and _legible(l)]
+    strong = _phrases(rules.vendor["legal_suffixes"])
+    suffixes = rules.vendor["company_suffixes"]
 
-    # 3. A named organisation near the top (spaCy), for invoices with plain vendor names.
-    if not is_receipt and top:
+    # 2. Receipts print the shop's name first: a legal name (SDN BHD, ENTERPRISE...) among the
+    #    first few name-like lines wins, else the first of them.
+    if is_receipt:
+        for rank, line in enumerate(names[:3]):
+            if _has_phrase(line.toks, list(strong)):
+                words, text = list(line.words), line.text
+                prev = names[rank - 1] if rank else None
+                rest = [t for t in line.toks if t not in _SUFFIX_TOKENS]
+                if prev is not None and len(rest) <= 1 and prev.order == line.order - 1 \
+                        and not _has_phrase(prev.toks, list(strong)):
+                    words, text = list(prev.words) + words, f"{prev.text} {text}"  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+                return Found(_clean_name(text, rules), words, line.page, "pattern", 1.0 - 0.03 * rank), line
+        if names:
+            line = names[0]
+            return Found(_clean_name(line.text, rules), line.words, line.page, "position", 0.9), line
+        return None, None
+
+    # 3. Invoices: the top-most line that reads like an organisation (suffix: Inc., GmbH, Ltd...).
+    for rank, line in enumerate(names):
+        if _has_phrase(line.toks, suffixes):
+            return Found(_clean_name(line.text, rules), line.words, line.page, "pattern", 1.0 - 0.02 * rank), line
+
+    # 4. A named organisation near the top (spaCy), for invoices with plain vendor names.
+    if top:
         from extract.nlp import entities
 
         text = "\n".join(l.text for l in top)
@@ -172,31 +335,38 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
             idx = max(i for i, st in enumerate(starts) if st <= s)
             line = top[idx]
             if _is_name_line(line, rules) and len(ent) >= 3:
-                return Found(_clean_name(line.text), line.words, line.page, "ner", 1.0), line
+                return Found(_clean_name(line.text, rules), line.words, line.page, "ner", 1.0), line
 
-    # 4. Position: receipts print the shop name first, usually in capitals.
-    for rank, line in enumerate(top[:8]):
-        if not _is_name_line(line, rules) or len(line.words) < (2 if is_receipt else 1):
-            continue
-        letters = [c for c in line.text if c.isalpha()]
-        upper = sum(c.isupper() for c in letters) / max(len(letters), 1)
-        if is_receipt and upper < 0.7:
-            continue
-        if sum(w.conf for w in line.words) / len(line.words) < 0.5:
-            continue
-        return Found(_clean_name(line.text), line.words, line.page, "position", 1.0 - 0.05 * rank), line
+    # 5. Position: the first name-like line.
+    for rank, line in enumerate(names[:4]):
+        return Found(_clean_name(line.text, rules), line.words, line.page, "position", 1.0 - 0.05 * rank), line
     return None, None
 
 
-def _clean_name(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip(" :;,.-|*'\"").strip()
+_SUFFIX_TOKENS = {"co", "m", "sdn", "bhd", "berhad", "s", "b", "inc", "ltd", "llc", "corp", "plc", "gmbh", "pte"}
+_OWNED_BY = re.compile(r"(?i)^\s*(?:dimiliki(?:\s+oleh)?|owned\s+by|operated\s+by)\s*:?\s*")
+_REG_TAIL = re.compile(r"[\s,]*(?:[\[({]\s*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?[0-9O][0-9OoSIl ]{3,}\s*-?\s*[A-Za-z¥]?\s*[\])}]?[\s,.;|]*$|[A-Z]{0,3}[0-9]{5,}\s?-\s?[A-Z¥])[\s,.;|]*$")
 
 
-_REG_LINE = re.compile(r"(co\.?\s*reg|company\s*(no|reg)|roc\b|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^\(?\d{5,}-?[a-z]\)?$|reg\.?\s*no|gst\s*(id|no|reg))", re.I)
+def _clean_name(text: str, rules: Rules | None = None) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _OWNED_BY.sub("", text)  # "Dimiliki: BANH MI CAFE SDN BHD": the owning company
+    text = _REG_TAIL.sub("", text)  # "(139386 X)", "(417940-M)": the company registration number
+    keep_dot = re.search(r"(?i)\b(?:inc|ltd|co|corp|llc|bhd|plc|pty|pte|b\.v|n\.v|s\.a)\.$", text) is not None
+    text = text.strip(" :;,.-|*'\"‘’“”©®€¢").strip() + ("." if keep_dot else "")
+    if rules is not None:
+        for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
+            text = re.sub(pattern, repl, text)
+    return text
+
+
+_REG_LINE = re.compile(r"(co\.?\s*reg|\bco\.?\s*no\b|company\s*(no|reg)|conpany|roc\b|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^[\[(]?[a-z]{0,3}\d{5,}\s?-?\s?[a-z]\)?$|^\(?\d[\d ]{4,}-?[a-z]\)?$|reg\.?\s*no|gst\s*(id|no|reg)|dimiliki|owned\s+by|owner\s+by|\bs/?b\b.*\(\d)", re.I)
 _PHONE = re.compile(r"(\+?\d[\d\s\-()]{7,}\d)")
 
 
-def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules) -> Found | None:
+def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
+                    vendor_name: str | None = None, vendors: VendorBook | None = None,
+                    is_receipt: bool = True) -> Found | None:
     if vendor_line is None:
         return None
     stops = [tokens(s) for s in rules.vendor["address_stops"]]
@@ -204,7 +374,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules) -
     width = vendor_line.page_width
     picked: list[Line] = []
     last = vendor_line
-    for line in lines[vendor_line.order + 1:vendor_line.order + 10]:
+    for line in lines[vendor_line.order + 1:vendor_line.order + 12]:
         if line.page != vendor_line.page:
             break
         x0, y0, x1, y1 = line.bbox
@@ -212,24 +382,42 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules) -
             break  # a gap: the address block has ended
         if x1 < vx0 - 0.15 * width or x0 > vx1 + 0.15 * width:
             continue  # another column
+        if not is_receipt and x0 > vx0 + 0.25 * width:
+            continue  # invoices: a block further right ("Invoice No:" beside the address)
         toks = line.toks
         if not toks:
             continue
-        if _REG_LINE.search(line.text) and not picked:
+        if _REG_LINE.search(line.text):
+            if picked and not re.search(r"[A-Za-z]{3,}.*\d|\d.*[A-Za-z]{3,}", _REG_TAIL.sub("", line.text)):
+                break
             last = line
-            continue  # company registration number between name and address
+            if not picked:
+                continue  # company registration number / "owned by" between name and address
+            stripped = _REG_TAIL.sub("", line.text).strip()
+            if not stripped:
+                continue
         if any(toks[:len(s)] == s for s in stops) or "@" in line.text or find_dates(line.text, "DMY"):
             break
-        if picked and _PHONE.search(line.text) and not re.search(r"[A-Za-z]{3,}", line.text):
-            break
+        if any(fuzz.ratio(toks[0], s[0]) >= 80 for s in stops if len(s) == 1 and len(s[0]) >= 3) and len(toks[0]) >= 3:
+            break  # "TEL" read as "TFL", "GST" as "BST"
+        if _PHONE.search(line.text) and not re.search(r"[A-Za-z]{3,}", line.text):
+            if picked:
+                break
+            continue
+        if not _legible(line, 0.35):
+            continue
         picked.append(line)
         last = line
-        if len(picked) >= 5:
+        if len(picked) >= 6:
             break
     if not picked or not any(c.isdigit() for l in picked for c in l.text):
         return None  # an address has a number or a postcode somewhere
-    text = re.sub(r"\s+", " ", " ".join(l.text for l in picked)).strip(" ,.")
+    text = re.sub(r"\s+", " ", " ".join(_REG_TAIL.sub("", l.text) for l in picked)).strip(" ,.|")
     words = [w for l in picked for w in l.words]
+    if vendors and vendor_name:
+        known = vendors.match_address(vendor_name, text)
+        if known:
+            return Found(known.name, words, vendor_line.page, "vendorbook", known.score)
     return Found(text, words, vendor_line.page, "position", 1.0)
 
 
@@ -267,7 +455,8 @@ def _currency(lines: list[Line], rules: Rules) -> Found | None:
 
 # ---------------------------------------------------------------- all fields
 
-def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool) -> dict[str, Found]:
+def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
+                           vendors: VendorBook | None = None) -> dict[str, Found]:
     lines = doc_lines(doc)
     if not lines:
         return {}
@@ -276,8 +465,14 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool) -> dic
     wanted = rules.doc_type_fields["receipt" if is_receipt else "invoice"]
     out: dict[str, Found] = {}
 
+    latest = date.today().year + 1
+
+    def plausible(value: str) -> bool:
+        return 1990 <= int(value[:4]) <= latest  # "2078", "1972": OCR slips in the year
+
     def date_parse(ws: list[Word]):
-        return _date(ws, order)
+        found = _date(ws, order)
+        return found if found and plausible(found[0]) else None
 
     if "invoice_number" in wanted:
         f = _best(_labelled("invoice_number", lines, rules, _identifier))
@@ -293,6 +488,8 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool) -> dic
             # No labelled date: the first date of the document (receipts print one date).
             index = TextIndex(lines)
             for hit in find_dates(index.text, order):
+                if not plausible(hit.value):
+                    continue
                 page, words = index.words_in(hit.start, hit.end)
                 if words:
                     f = Found(hit.value, words, page, "pattern", 0.8 if is_receipt else 0.6)
@@ -304,7 +501,7 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool) -> dic
         if f:
             out["due_date"] = f
     if "total_amount" in wanted:
-        f = _best(_labelled("total_amount", lines, rules, _amount), prefer_larger_amount=True)
+        f = _total(lines, rules, is_receipt)
         if f:
             out["total_amount"] = f
     if "tax_amount" in wanted:
@@ -312,15 +509,27 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool) -> dic
         total = out.get("total_amount")
         if total:
             cands = [c for c in cands if float(c.value) < float(total.value)]
-        f = _best([c for c in cands if float(c.value) > 0])
+        cands = [c for c in cands if float(c.value) > 0]
+        f = _reconciled_tax(cands, total, lines, rules) if total else None
+        f = f or _best(cands)
         if f:
             out["tax_amount"] = f
     if "vendor_name" in wanted or "vendor_address" in wanted:
-        name, line = _vendor_name(doc, lines, rules, is_receipt)
+        # Invoices set columns apart ("Company ABC      TO: John Doe"); receipts are one column.
+        segments = lines if is_receipt else segment_lines(lines)
+        name, line = _vendor_name(doc, segments, rules, is_receipt, vendors)
         if name and "vendor_name" in wanted:
             out["vendor_name"] = name
         if "vendor_address" in wanted:
-            addr = _vendor_address(line, lines, rules)
+            addr = _vendor_address(line, segments, rules, name.value if name else None, vendors, is_receipt)
+            if addr is None and name is not None and not is_receipt:
+                # A logo-style name on its own, the address under a second mention ("From ACME Ltd").
+                key = name_key(str(name.value))
+                for other in segments:
+                    if other is not line and other.page == 1 and len(key) >= 4 and key in name_key(other.text):
+                        addr = _vendor_address(other, segments, rules, name.value, vendors, is_receipt)
+                        if addr:
+                            break
             if addr:
                 out["vendor_address"] = addr
     if "currency" in wanted:

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from ecm.document import Document, Word
 from extract.rules import FieldRule, Label, tokens
 
-__all__ = ["Line", "LabelHit", "TextIndex", "doc_lines", "union_box", "find_label",
+__all__ = ["Line", "LabelHit", "TextIndex", "doc_lines", "segment_lines", "union_box", "find_label",
            "words_right_of", "words_below", "mean_conf"]
 
 Box = tuple[float, float, float, float]
@@ -71,6 +71,25 @@ def doc_lines(doc: Document) -> list[Line]:
             ws = sorted(ws, key=lambda w: w.bbox[0])
             lines.append(Line(page.number, page.width, page.height, ws, len(lines)))
     return lines
+
+
+def segment_lines(lines: list[Line], min_gap_heights: float = 2.5, min_gap_share: float = 0.06) -> list[Line]:
+    """Lines cut where a wide horizontal gap separates columns ("Company ABC      TO: John Doe"),
+    renumbered in reading order (top to bottom, then left to right)."""
+    pieces: list[Line] = []
+    for line in lines:
+        h = line.height
+        current = [line.words[0]]
+        for prev, w in zip(line.words, line.words[1:]):
+            if w.bbox[0] - prev.bbox[2] > max(min_gap_heights * h, min_gap_share * line.page_width):
+                pieces.append(Line(line.page, line.page_width, line.page_height, current, 0))
+                current = []
+            current.append(w)
+        pieces.append(Line(line.page, line.page_width, line.page_height, current, 0))
+    pieces.sort(key=lambda l: (l.page, l.bbox[1], l.bbox[0]))
+    for i, piece in enumerate(pieces):
+        piece.order = i
+    return pieces
 
 
 # ---------------------------------------------------------------- labels

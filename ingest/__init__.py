@@ -9,8 +9,11 @@ from ingest.assemble import assemble
 from ingest.ocr import PageJob, PageResult, ocr_page
 from ingest.reader import open_document, sha256_file
 from ingest.sniff import sniff
+from ingest.split import load_rules as load_split_rules
+from ingest.split import split_document
 
-__all__ = ["open_document", "ocr_page", "assemble", "read_document", "PageJob", "PageResult", "sha256_file", "sniff"]
+__all__ = ["open_document", "ocr_page", "assemble", "read_document", "PageJob", "PageResult", "sha256_file", "sniff",
+           "split_document", "load_split_rules"]
 
 
 def read_document(path: Path | str, limits: LimitsConfig | None = None, ocr: OcrConfig | None = None) -> Document:

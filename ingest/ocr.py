@@ -12,10 +12,14 @@ import csv
 import io
 import os
 import tempfile
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytesseract
+import zxingcpp
 from pytesseract.pytesseract import run_tesseract
 from pdf2image import convert_from_path
 from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
@@ -25,13 +29,19 @@ from ecm.document import Page, Word
 from ecm.errors import BadInput
 from ingest.sniff import PDF
 
-__all__ = ["PageJob", "PageResult", "ocr_page", "load_page_image"]
+__all__ = ["PageJob", "PageResult", "ocr_page", "load_page_image", "detach"]
 
 # Tesseract's own threading makes it 8-9x slower on these machines; parallelism is per process.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 MAX_LONG_SIDE = 4200  # px; larger images (600 dpi A4 scans) are scaled down: same text, 4x cheaper
 POOR_READING = 0.45  # share of confident words below which the page is checked for orientation
+# Till receipts (height >= 1.7 x width; A4 is 1.41, US Legal 1.65) are one column of short lines:
+# Tesseract reads them better as one uniform block (--psm 6) than with automatic page segmentation
+# (--psm 3), which drops right-hand amount columns. Measured on the 72 tall dev receipts: gold
+# values found verbatim in the text 56.0% -> 63.4%, extraction recall 53.1% -> 59.0%, CPU
+# 0.53 -> 0.67 s/page. On A4-shaped pages --psm 6 is worse (77.4% -> 75.5%), so they keep --psm 3.
+RECEIPT_ASPECT = 1.7
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,39 @@ class PageJob:
     language: str = "eng"
     timeout: int = 180
     max_image_pixels: int = 200_000_000
+    # A detached job carries its page's bytes instead of a path (for workers on other
+    # machines); ``index`` is then the page or frame to read inside ``data``.
+    data: bytes | None = None
+    index: int | None = None
+    find_barcodes: bool = False  # read barcodes too (separator sheets when splitting batches)
+
+
+def detach(job: PageJob) -> PageJob:
+    """The same job with the page's bytes inside it: a one-page PDF cut from the original
+    (cheap, no rendering) or the image file itself."""
+    if job.data is not None:
+        return job
+    if job.media_type == PDF:
+        with pikepdf.open(job.path) as src, pikepdf.new() as one:
+            one.pages.append(src.pages[job.number - 1])
+            buffer = io.BytesIO()
+            one.save(buffer)
+        return replace(job, path="", data=buffer.getvalue(), index=1)
+    with open(job.path, "rb") as fh:
+        return replace(job, path="", data=fh.read(), index=job.number)
+
+
+@contextmanager
+def _local_file(job: PageJob) -> Iterator[tuple[str, int]]:
+    """A path to read the page from and the page/frame number inside it."""
+    if job.data is None:
+        yield job.path, job.number
+        return
+    with tempfile.TemporaryDirectory(prefix="ecm-page-") as tmp:
+        path = os.path.join(tmp, "page")
+        with open(path, "wb") as fh:
+            fh.write(job.data)
+        yield path, job.index or 1
 
 
 @dataclass(frozen=True)
@@ -53,11 +96,16 @@ class PageResult:
 
 def load_page_image(job: PageJob) -> tuple[Image.Image, int]:
     """The page as an upright-by-EXIF greyscale image and the resolution it is meant at."""
+    with _local_file(job) as (path, index):
+        return _load(job, path, index)
+
+
+def _load(job: PageJob, path: str, index: int) -> tuple[Image.Image, int]:
     Image.MAX_IMAGE_PIXELS = job.max_image_pixels
     if job.media_type == PDF:
         try:
             images = convert_from_path(
-                job.path, dpi=job.dpi, first_page=job.number, last_page=job.number,
+                path, dpi=job.dpi, first_page=index, last_page=index,
                 grayscale=True, timeout=job.timeout,
             )
         except PDFPopplerTimeoutError as err:
@@ -68,8 +116,8 @@ def load_page_image(job: PageJob) -> tuple[Image.Image, int]:
             raise BadInput(f"page {job.number} cannot be rendered (poppler returned no image)")
         return images[0], job.dpi
     try:
-        with Image.open(job.path) as im:
-            im.seek(job.number - 1)
+        with Image.open(path) as im:
+            im.seek(index - 1)
             declared = int(round((im.info.get("dpi") or (0, 0))[0] or 0))
             # 72/96 dpi is a placeholder most cameras and scanners write; real scans are 150+.
             dpi = declared if 150 <= declared <= 1200 else 300
@@ -108,6 +156,7 @@ def _parse_tsv(tsv: str) -> list[Word]:
 
 def _tesseract(image: Image.Image, dpi: int, language: str, timeout: int) -> tuple[list[Word], bytes]:
     """One Tesseract run producing both TSV (words) and a one-page PDF."""
+    psm = 6 if image.height >= RECEIPT_ASPECT * image.width else 3
     with tempfile.TemporaryDirectory(prefix="ecm-ocr-") as tmp:
         src = Path(tmp) / "page.jpg"
         image.save(src, format="JPEG", quality=80, dpi=(dpi, dpi))
@@ -115,7 +164,7 @@ def _tesseract(image: Image.Image, dpi: int, language: str, timeout: int) -> tup
         try:
             run_tesseract(
                 str(src), base, extension="pdf", lang=language, timeout=timeout,
-                config=f"--psm 3 --dpi {dpi} -c tessedit_create_tsv=1",
+                config=f"--psm {psm} --dpi {dpi} -c tessedit_create_tsv=1",
             )
         except RuntimeError as err:  # pytesseract raises RuntimeError on its timeout
             raise BadInput(f"OCR took longer than {timeout} s on one page") from err
@@ -159,8 +208,9 @@ def ocr_page(job: PageJob) -> PageResult:
             words2, pdf2 = _tesseract(turned, dpi, job.language, job.timeout)
             if _quality(words2) * len(words2) > _quality(words) * len(words):
                 image, words, pdf, rotation = turned, words2, pdf2, turn
+    barcodes = [r.text for r in zxingcpp.read_barcodes(image) if r.text] if job.find_barcodes else []
     page = Page(
         number=job.number, width=image.width, height=image.height, unit="px", dpi=dpi,
-        source="ocr" if words else "none", rotation=rotation, words=words,
+        source="ocr" if words else "none", rotation=rotation, words=words, barcodes=barcodes,
     )
     return PageResult(page=page, pdf=pdf)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pikepdf
@@ -86,8 +87,10 @@ def _image_frames(path: Path, limits: LimitsConfig) -> int:
     return frames
 
 
-def open_document(path: Path, limits: LimitsConfig, ocr: OcrConfig, source: str | None = None) -> tuple[Document, list[PageJob]]:
-    """The Document as far as cheap reading goes, and the pages still to OCR.
+def open_document(path: Path, limits: LimitsConfig, ocr: OcrConfig, source: str | None = None,
+                  barcodes: bool = False) -> tuple[Document, list[PageJob]]:
+    """The Document as far as cheap reading goes, and the pages still to OCR (reading
+    barcodes too when ``barcodes``).
 
     Never raises for bad input: a bad file comes back quarantined (with no jobs).
     """
@@ -111,6 +114,8 @@ def open_document(path: Path, limits: LimitsConfig, ocr: OcrConfig, source: str 
             pages, jobs = _plan_image(path, media_type, limits, ocr)
     except BadInput as err:
         return doc.quarantine(str(err)), []
+    if barcodes:
+        jobs = [replace(job, find_barcodes=True) for job in jobs]
     return doc.model_copy(update={"pages": pages}), jobs
 
 

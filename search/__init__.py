@@ -1,7 +1,9 @@
 """Search: the derived full-text index and the one query language.
 
 ``Index`` is the interface (4 methods); ``EmbeddedIndex`` is the default backend (tantivy in a
-folder). The query language is parsed into a backend-independent AST by ``parse_query``; the
+folder); ``search.elasticsearch.ElasticsearchIndex`` is the scale-out one (imported from its own
+module, so the Elasticsearch client is loaded only when used; see ``search/ELASTICSEARCH.md``).
+The query language is parsed into a backend-independent AST by ``parse_query``; the
 syntax is described in ``search/QUERY.md``.
 """
 

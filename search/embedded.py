@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import tantivy
 
-from ecm.document import Document
+from ecm.document import DOC_TYPES, Document
 from ecm.errors import QuerySyntaxError, SearchError
 from search.entry import entry_from_document
 from search.query import parse_query
@@ -24,18 +25,35 @@ from search.results import Hit, SearchHits
 from search.tantivy_highlight import Highlighter
 from search.tantivy_query import TantivyCompiler
 from search.tantivy_schema import (
+    F_ANY_DATE,
+    F_DOC_TYPE,
     F_ID,
     F_RECORD,
     build_schema,
+    exact_field,
+    normalise_keyword,
     keyword_analyzer,
     register_analyzers,
     tantivy_document,
     words_analyzer,
 )
 
-__all__ = ["EmbeddedIndex", "MAX_LIMIT"]
+__all__ = ["EmbeddedIndex", "MAX_LIMIT", "SORTS", "FACET_NAMES"]
 
 MAX_LIMIT = 10_000  # deeper paging is a scraping job for `ecm export`, not a search
+# sort name -> (fast field, descending); "relevance" is the score. Dates: any date printed on
+# the document (``date:``); amounts: ``total_amount``.
+SORTS: dict[str, tuple[str, bool] | None] = {
+    "relevance": None,
+    "date_desc": ("date", True),
+    "date_asc": ("date", False),
+    "amount_desc": ("total_amount", True),
+    "amount_asc": ("total_amount", False),
+}
+FACET_NAMES = ("doc_type", "vendor", "year", "tags")
+# Vendors are not a fast field: candidates come from the stored records of the best matches
+# (this many), then each candidate is counted exactly over the whole matching set.
+FACET_VENDOR_SAMPLE = 500
 _LOCK_RETRY_S = 0.05
 
 
@@ -54,6 +72,7 @@ class EmbeddedIndex:
         self._lock_timeout_s = lock_timeout_s
         self._schema = build_schema()
         self._words = words_analyzer()
+        self._keyword = keyword_analyzer()
         self._compiler = TantivyCompiler(self._schema, self._words, keyword_analyzer())
         self._index: tantivy.Index | None = None
         self._incompatible: str | None = None  # why the folder's index cannot be used
@@ -174,12 +193,16 @@ class EmbeddedIndex:
 
     # ------------------------------------------------------------------ searching
 
-    def search(self, query: str, limit: int = 10, offset: int = 0) -> SearchHits:
+    def search(self, query: str, limit: int = 10, offset: int = 0, sort: str = "relevance") -> SearchHits:
+        """``sort``: one of ``SORTS`` (relevance, date_desc, date_asc, amount_desc, amount_asc).
+        Sorted by a date or amount, documents without one come last and hits score 0."""
         started = time.perf_counter()
         if not 0 <= limit <= MAX_LIMIT or offset < 0:
             raise QuerySyntaxError(
                 f"limit must be 0..{MAX_LIMIT} and offset 0 or more (got limit={limit}, offset={offset})"
             )
+        if sort not in SORTS:
+            raise QuerySyntaxError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
         node = parse_query(query)
         index = self._usable()
         compiled = self._compiler.compile(node) if node is not None else None
@@ -189,8 +212,11 @@ class EmbeddedIndex:
             index.reload()  # see other processes' commits now, not after the watcher's delay
             searcher = index.searcher()
             # tantivy refuses limit 0; fetch one hit and drop it to still get the total.
-            result = searcher.search(compiled, limit=max(limit, 1), count=True, offset=offset)
-            found = result.hits[:limit]
+            if SORTS[sort] is None:
+                result = searcher.search(compiled, limit=max(limit, 1), count=True, offset=offset)
+                found = result.hits[:limit]
+            else:
+                result, found = self._sorted(searcher, compiled, limit, offset, *SORTS[sort])
             highlighter = Highlighter(
                 searcher, self._schema, self._words, self._compiler.highlight_terms(node)
             )
@@ -198,6 +224,117 @@ class EmbeddedIndex:
         except ValueError as err:
             raise SearchError(f"search failed in the index in {self.path}: {err}") from err
         return SearchHits(total=result.count or 0, hits=hits, took_ms=_ms_since(started))
+
+    def _sorted(self, searcher: tantivy.Searcher, compiled: tantivy.Query, limit: int, offset: int,
+                field: str, descending: bool) -> tuple[tantivy.SearchResult, list]:
+        """Hits ordered by a fast field, documents without a value after all that have one
+        (tantivy would put them first in ascending order)."""
+        order = tantivy.Order.Desc if descending else tantivy.Order.Asc
+        with_value = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, compiled),
+            (tantivy.Occur.Must, tantivy.Query.exists_query(field)),
+        ])
+        result = searcher.search(with_value, limit=max(limit, 1), count=True, offset=offset,
+                                 order_by_field=field, order=order)
+        found = [(0.0, address) for _, address in result.hits[:limit]]
+        valued = result.count or 0
+        total = searcher.search(compiled, limit=1, count=True)
+        if len(found) < limit and (total.count or 0) > valued:
+            rest_offset = max(0, offset - valued)
+            missing = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, compiled),
+                (tantivy.Occur.MustNot, tantivy.Query.exists_query(field)),
+            ])
+            more = searcher.search(missing, limit=limit - len(found), count=False, offset=rest_offset)
+            found += [(0.0, address) for _, address in more.hits]
+        return total, found
+
+    # ------------------------------------------------------------------ facets
+
+    def facets(self, query: str = "", size: int = 10) -> dict[str, list[tuple[str, int]]]:
+        """Counts of the matching documents by document type, vendor, year (of any date on the
+        document) and tag: ``{"doc_type": [("invoice", 120), ...], ...}``, most frequent first
+        (years: latest first). An empty query counts every document (browsing).
+
+        Types are counted exactly (one count per type), years with a range aggregation on the
+        ``date`` fast field; vendor candidates come from the best ``FACET_VENDOR_SAMPLE``
+        matches' records and each is then counted exactly. No tags are indexed yet."""
+        node = parse_query(query) if query.strip() else None
+        index = self._usable()
+        if node is None and query.strip():
+            return {name: [] for name in FACET_NAMES}
+        compiled = self._compiler.compile(node) if node is not None else tantivy.Query.all_query()
+        if compiled is None:
+            return {name: [] for name in FACET_NAMES}
+        try:
+            index.reload()
+            searcher = index.searcher()
+            return {
+                "doc_type": self._type_counts(searcher, compiled)[:size],
+                "vendor": self._vendor_counts(searcher, compiled, size),
+                "year": self._year_counts(searcher, compiled)[:size],
+                "tags": [],
+            }
+        except ValueError as err:
+            raise SearchError(f"counting facets failed in the index in {self.path}: {err}") from err
+
+    def _count(self, searcher: tantivy.Searcher, compiled: tantivy.Query, also: tantivy.Query) -> int:
+        both = tantivy.Query.boolean_query([(tantivy.Occur.Must, compiled), (tantivy.Occur.Must, also)])
+        return searcher.search(both, limit=1, count=True).count or 0
+
+    def _type_counts(self, searcher: tantivy.Searcher, compiled: tantivy.Query) -> list[tuple[str, int]]:
+        counts = []
+        for label in DOC_TYPES:
+            term = tantivy.Query.term_query(self._schema, F_DOC_TYPE, label, index_option="basic")
+            count = self._count(searcher, compiled, term)
+            if count:
+                counts.append((label, count))
+        return sorted(counts, key=lambda item: (-item[1], item[0]))
+
+    def _year_counts(self, searcher: tantivy.Searcher, compiled: tantivy.Query) -> list[tuple[str, int]]:
+        bounds = searcher.aggregate(compiled, {"lo": {"min": {"field": F_ANY_DATE}},
+                                               "hi": {"max": {"field": F_ANY_DATE}}})
+        lo, hi = (bounds.get(k, {}).get("value") for k in ("lo", "hi"))
+        if lo is None or hi is None:
+            return []
+        first = datetime.fromtimestamp(lo / 1e9, timezone.utc).year
+        last = datetime.fromtimestamp(hi / 1e9, timezone.utc).year
+        first = max(first, last - 200)  # a misread "0201" must not make 1,800 buckets
+        ranges = [{"key": str(year), "from": _ns(year), "to": _ns(year + 1)} for year in range(first, last + 1)]
+        result = searcher.aggregate(compiled, {"years": {"range": {"field": F_ANY_DATE, "ranges": ranges}}})
+        buckets = result.get("years", {}).get("buckets", [])
+        counts = [(str(b["key"]), int(b["doc_count"])) for b in buckets
+                  if b.get("doc_count") and str(b.get("key", "")).isdigit()]
+        return sorted(counts, key=lambda item: item[0], reverse=True)
+
+    def _vendor_counts(self, searcher: tantivy.Searcher, compiled: tantivy.Query, size: int
+                       ) -> list[tuple[str, int]]:
+        # The most frequent vendors among the best matches are the candidates; each candidate
+        # is then counted over the whole matching set, so every count shown is exact (a vendor
+        # rare among the best matches but frequent further down can be missed).
+        sample = searcher.search(compiled, limit=FACET_VENDOR_SAMPLE, count=False)
+        frequency: dict[str, int] = {}
+        shown: dict[str, str] = {}  # analysed whole value -> the spelling shown
+        for _, address in sample.hits:
+            record = json.loads(searcher.doc(address).get_first(F_RECORD))
+            value = record["fields"].get("vendor_name")
+            for name in (value if isinstance(value, list) else [value]):
+                key = self._keyword_term(name) if isinstance(name, str) else ""
+                if key:
+                    frequency[key] = frequency.get(key, 0) + 1
+                    shown.setdefault(key, normalise_keyword(name))
+        candidates = sorted(frequency, key=lambda k: (-frequency[k], k))[:2 * size]
+        counts = []
+        for key in candidates:
+            term = tantivy.Query.term_query(self._schema, exact_field("vendor_name"), key, index_option="basic")
+            count = self._count(searcher, compiled, term)
+            if count:
+                counts.append((shown[key], count))
+        return sorted(counts, key=lambda item: (-item[1], item[0].lower()))[:size]
+
+    def _keyword_term(self, value: str) -> str:
+        analysed = self._keyword.analyze(normalise_keyword(value))
+        return analysed[0] if analysed else ""
 
     @staticmethod
     def _hit(
@@ -215,6 +352,10 @@ class EmbeddedIndex:
             page=page,
             fields=record["fields"],
         )
+
+
+def _ns(year: int) -> int:
+    return int(datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000_000
 
 
 def _ms_since(started: float) -> float:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from ecm.config import Config, load_config
-from ecm.executor import Executor
+from ecm.executor import LocalExecutor
 
 # Fixtures that start real servers (s3_server: SeaweedFS), shared by every test module.
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.redis_server"]
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -30,7 +30,7 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture(scope="session")
 def executor():
-    with Executor(workers=2) as ex:
+    with LocalExecutor(workers=2) as ex:
         yield ex
 
 

@@ -7,6 +7,7 @@ Backend-specific tests (the embedded index's folder handling) are at the end of 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -22,14 +23,23 @@ import pytest
 from ecm.document import DocType, Document, FieldValue, Page, Word
 from ecm.errors import QuerySyntaxError, SearchError
 from search import EmbeddedIndex, Hit, Index, SearchHits, entry_from_document
+from search.elasticsearch import ElasticsearchIndex
 from test_search_query import documented_queries  # tests/ is on sys.path (pytest rootdir-less import)
+from tests.servers import shared_elasticsearch  # the plugin's own module: one server per session
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "contract" / "search.schema.json"
+
+def elasticsearch_backend(folder: Path) -> ElasticsearchIndex:
+    """An index on the session's Elasticsearch-API server (noida-db), one alias per folder."""
+    alias = "ecm-test-" + hashlib.sha1(str(folder).encode()).hexdigest()[:16]
+    return ElasticsearchIndex(shared_elasticsearch().client(), alias)
+
 
 # A backend factory gets a folder it may use and returns an empty-or-existing index there;
 # called twice with the same folder it must return the same index (reopen).
 BACKENDS: list[Callable[[Path], Index]] = [
     pytest.param(lambda folder: EmbeddedIndex(folder / "index"), id="embedded"),
+    pytest.param(elasticsearch_backend, id="elasticsearch"),
 ]
 
 

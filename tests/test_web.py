@@ -13,7 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
 from PIL import Image
+from argon2 import PasswordHasher
+from httpx import Response
 from pydantic import BaseModel, Field
+from types import SimpleNamespace
 
 from ecm.config import Config
 from ecm.document import DocType, Document, FieldValue, Page, Word
@@ -24,8 +27,8 @@ from web.auth import SESSION_COOKIE, SessionSigner, safe_next_path
 from web.files import content_disposition
 from web.page_images import overlay_box
 from web.security import SECURITY_HEADERS
+from web.users import MAX_FAILURES, Role, UserStore
 
-TOKEN = "right-token-for-tests"
 XSS = "<script>alert(1)</script>"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +59,10 @@ class FakeIndex:
     def __init__(self, hits: list[FakeHit]):
         self.hits = hits
         self.queries: list[tuple[str, int, int]] = []
+        self.added: list[Document] = []
+
+    def add(self, docs) -> None:
+        self.added.extend(docs)
 
     def search(self, query: str, limit: int = 10, offset: int = 0) -> FakeHits:
         self.queries.append((query, limit, offset))
@@ -132,9 +139,76 @@ def index(pdf_doc: Document) -> FakeIndex:
     return FakeIndex(hits)
 
 
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only: argon2 made cheap
+
+
+def password_of(role: str) -> str:
+    return f"password-of-{role}"
+
+
 @pytest.fixture()
-def app(archive: Archive, index: FakeIndex, tmp_path: Path):
-    return create_app(Config(home=tmp_path), archive, index, TOKEN)
+def users(tmp_path: Path) -> UserStore:
+    """One user per role, named after the role (``clerk``, ``admin``, ...)."""
+    store = UserStore(tmp_path / "ecm.sqlite", hasher=FAST_HASHER)
+    for role in Role:
+        store.add(role.value, role, password_of(role.value))
+    return store
+
+
+class FakeIngest:
+    """Stands in for ecm.pipeline.ingest_paths: every file is 'stored' as a tiny document."""
+
+    def __init__(self):
+        self.calls: list[list[Path]] = []
+
+    def __call__(self, paths, config, executor, archive, index, actor="system"):
+        self.calls.append(list(paths))
+        for path in paths:
+            data = Path(path).read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            if data.startswith(b"bad"):
+                doc = Document(source=str(path), sha256=sha, size=len(data)).quarantine("not a document (test)")
+                archive.quarantine(doc, data, actor)
+                yield SimpleNamespace(doc=doc, status="quarantined")
+                continue
+            doc = Document(source=str(path), sha256=sha, size=len(data), doc_type=DocType(label="invoice", confidence=0.9),
+                           fields={"vendor_name": FieldValue(value=f"Vendor {XSS}", confidence=0.8)})
+            archive.put_original(sha, data)
+            doc = archive.save(doc, actor=actor, action="ingest")
+            yield SimpleNamespace(doc=doc, status="stored")
+
+
+@pytest.fixture()
+def fake_ingest() -> FakeIngest:
+    return FakeIngest()
+
+
+@pytest.fixture()
+def app(archive: Archive, index: FakeIndex, users: UserStore, tmp_path: Path, fake_ingest: FakeIngest):
+    app = create_app(Config(home=tmp_path), archive, index, users, ingest=fake_ingest,
+                     executor_factory=lambda config: None)
+    yield app
+    app.state.ecm.worker.stop()
+
+
+def sign_in(client: TestClient, name: str, password: str | None = None, next_path: str = "/") -> Response:
+    page = client.get("/signin", params={"next": next_path})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/signin", data={"name": name, "password": password or password_of(name), "csrf": csrf,
+                                        "next": next_path})
+
+
+def session_csrf(client: TestClient) -> str:
+    """The CSRF token of the client's session (from the sign-out form of any page)."""
+    page = client.get("/docs")
+    return re.search(r'action="/signout">\s*<input type="hidden" name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def client_as(app, role: str) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    r = sign_in(c, role)
+    assert r.status_code == 303, r.text
+    return c
 
 
 @pytest.fixture()
@@ -144,20 +218,20 @@ def anon(app) -> TestClient:
 
 @pytest.fixture()
 def client(app) -> TestClient:
-    c = TestClient(app, follow_redirects=False)
-    r = c.get(f"/?token={TOKEN}")
-    assert r.status_code == 303
-    return c
+    return client_as(app, "clerk")
 
 
 # ----------------------------------------------------------------------------- sign-in
 
 
-def test_unauthenticated_page_shows_sign_in(anon):
-    r = anon.get("/")
-    assert r.status_code == 401
-    assert "Sign in" in r.text and 'action="/signin"' in r.text
-    assert 'name="csrf"' in r.text
+def test_unauthenticated_page_redirects_to_sign_in(anon):
+    r = anon.get("/doc/0123456789abcdef?x=1")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/signin?next=%2Fdoc%2F0123456789abcdef%3Fx%3D1"
+    page = anon.get(r.headers["location"])
+    assert page.status_code == 200
+    assert 'action="/signin"' in page.text and 'name="csrf"' in page.text and 'name="password"' in page.text
+    assert 'name="next" value="/doc/0123456789abcdef?x=1"' in page.text
 
 
 def test_unauthenticated_api_is_401_json(anon, pdf_doc):
@@ -171,62 +245,106 @@ def test_unauthenticated_api_is_401_json(anon, pdf_doc):
 def test_unauthenticated_downloads_and_images_are_refused(anon, pdf_doc):
     for path in (f"/doc/{pdf_doc.id}", f"/doc/{pdf_doc.id}/original", f"/doc/{pdf_doc.id}/page/1.png"):
         r = anon.get(path)
-        assert r.status_code == 401
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?")
         assert b"%PDF" not in r.content and not r.content.startswith(b"\x89PNG")
 
 
-def test_wrong_token_is_rejected(anon):
-    r = anon.get("/?token=wrong")
-    assert r.status_code == 401
-    assert SESSION_COOKIE not in r.cookies
-    assert "not right" in r.text
-    r = anon.get("/?token=%C3%A9t%C3%A9")  # non-ASCII must not crash the comparison
-    assert r.status_code == 401
-
-
-def test_right_token_sets_cookie_and_redirects_without_it(anon):
-    r = anon.get(f"/?q=acme&token={TOKEN}&offset=0")
-    assert r.status_code == 303
-    assert r.headers["location"] == "/?q=acme&offset=0"
-    cookie = r.headers["set-cookie"]
-    assert cookie.startswith(f"{SESSION_COOKIE}=")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
-    assert TOKEN not in cookie
+def test_sign_in_sets_a_strict_http_only_cookie_and_goes_next(anon, users):
+    r = sign_in(anon, "clerk", next_path="/?q=acme")
+    assert r.status_code == 303 and r.headers["location"] == "/?q=acme"
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Secure" not in cookie
+    assert password_of("clerk") not in cookie
+    session = SessionSigner(users.session_key()).read_cookie(anon.cookies[SESSION_COOKIE])
+    assert session.user_id == users.by_name("clerk").id
     assert anon.get("/?q=acme").status_code == 200
 
 
-def test_forged_cookie_is_refused(anon):
-    anon.cookies.set(SESSION_COOKIE, "abc.1700000000.forgedmac")
-    assert anon.get("/").status_code == 401
-    other = SessionSigner()  # a cookie signed by another server (another key)
-    anon.cookies.set(SESSION_COOKIE, other.new_cookie())
-    assert anon.get("/").status_code == 401
+def test_cookie_is_secure_over_https(app):
+    c = TestClient(app, base_url="https://ecm.example", follow_redirects=False)
+    r = sign_in(c, "clerk")
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    assert "Secure" in cookie
 
 
-def test_sign_in_form_needs_csrf_and_token(anon):
-    page = anon.get("/doc/0123456789abcdef")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    assert 'name="next" value="/doc/0123456789abcdef"' in page.text
-    r = anon.post("/signin", data={"token": TOKEN, "csrf": "forged", "next": "/"})
-    assert r.status_code == 403 and SESSION_COOKIE not in r.cookies
-    csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # each form has a fresh one
-    r = anon.post("/signin", data={"token": "wrong", "csrf": csrf, "next": "/"})
+def test_each_role_lands_on_its_page(app):
+    for role, home in (("clerk", "/"), ("mailroom", "/mailroom"), ("reviewer", "/review"), ("admin", "/")):
+        r = sign_in(TestClient(app, follow_redirects=False), role)
+        assert r.headers["location"] == home, role
+
+
+def test_wrong_password_is_rejected(anon, archive):
+    r = sign_in(anon, "clerk", "wrong-password")
     assert r.status_code == 401 and SESSION_COOKIE not in r.cookies
-    page = anon.get("/")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    r = anon.post("/signin", data={"token": TOKEN, "csrf": csrf, "next": "//evil.example/x"})
+    assert "Wrong user name or password" in r.text
+    r = sign_in(anon, "nobody", "whatever-it-is")
+    assert r.status_code == 401 and "Wrong user name or password" in r.text  # the same answer
+    r = sign_in(anon, "clerk", "\u00e9t\u00e9-\u00e9t\u00e9-\u00e9t\u00e9")  # non-ASCII must not crash
+    assert r.status_code == 401
+    failed = [e for e in archive.events() if e.action == "signin-failed"]
+    assert len(failed) == 3 and failed[0].actor == "user:clerk"
+
+
+def test_account_locks_after_repeated_failures(anon, users):
+    for _ in range(MAX_FAILURES):
+        assert sign_in(anon, "coder", "wrong-password").status_code == 401
+    r = sign_in(anon, "coder")  # the right password, but locked now
+    assert r.status_code == 401 and "locked" in r.text
+    users.set_password("coder", "a-new-password")  # an admin unlocks by setting a password
+    assert sign_in(anon, "coder", "a-new-password").status_code == 303
+
+
+def test_client_is_throttled_after_many_failures(app):
+    c = TestClient(app, follow_redirects=False)
+    app.state.signin_limiter.limit = 3
+    for name in ("a1", "a2", "a3"):
+        assert sign_in(c, name, "wrong-password").status_code == 401
+    r = sign_in(c, "clerk")
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+
+
+def test_disabled_user_cannot_sign_in_and_is_signed_out(app, users):
+    c = client_as(app, "clerk")
+    users.set_disabled("clerk")
+    r = c.get("/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    r = sign_in(TestClient(app, follow_redirects=False), "clerk")
+    assert r.status_code == 401 and "disabled" in r.text
+
+
+def test_password_or_role_change_ends_sessions(app, users):
+    c = client_as(app, "clerk")
+    users.set_role("clerk", "reviewer")
+    assert c.get("/").status_code == 303
+    c = client_as(app, "clerk")
+    assert c.get("/review").status_code == 200  # signed in again with the new role
+
+
+def test_forged_cookie_is_refused(anon, users):
+    anon.cookies.set(SESSION_COOKIE, "abc.1.1.1700000000.forgedmac")
+    assert anon.get("/").status_code == 303
+    other = SessionSigner()  # a cookie signed by another server (another key)
+    anon.cookies.set(SESSION_COOKIE, other.new_cookie(users.by_name("admin").id, 1))
+    assert anon.get("/").status_code == 303
+    right = SessionSigner(users.session_key())
+    anon.cookies.set(SESSION_COOKIE, right.new_cookie(users.by_name("admin").id, 1))
+    assert anon.get("/").status_code == 200  # the same user id, signed with the right key
+
+
+def test_sign_in_form_needs_csrf(anon):
+    r = anon.post("/signin", data={"name": "clerk", "password": password_of("clerk"), "csrf": "forged", "next": "/"})
+    assert r.status_code == 403 and SESSION_COOKIE not in r.cookies
+    r = sign_in(anon, "clerk", next_path="//evil.example/x")
     assert r.status_code == 303 and r.headers["location"] == "/"
-    assert anon.get("/").status_code == 200
 
 
-def test_sign_out_needs_the_session_csrf(client):
+def test_sign_out_needs_the_session_csrf(client, archive):
     assert client.post("/signout", data={"csrf": "nope"}).status_code == 403
-    page = client.get("/")
-    csrf = re.search(r'action="/signout">\s*<input type="hidden" name="csrf" value="([^"]+)"', page.text).group(1)
-    r = client.post("/signout", data={"csrf": csrf})
+    r = client.post("/signout", data={"csrf": session_csrf(client)})
     assert r.status_code == 303
+    assert any(e.action == "signout" and e.actor == "user:clerk" for e in archive.events())
     client.cookies.clear()
-    assert client.get("/").status_code == 401
+    assert client.get("/").status_code == 303
 
 
 def test_safe_next_path():
@@ -238,6 +356,14 @@ def test_safe_next_path():
 def test_healthz_needs_no_sign_in(anon):
     r = anon.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_page_shows_who_is_signed_in_and_only_their_menu(app):
+    html = client_as(app, "mailroom").get("/mailroom").text
+    assert "mailroom</span>" in html and 'href="/mailroom"' in html
+    assert 'href="/review"' not in html and '<a href="/">Search</a>' not in html
+    r = client_as(app, "mailroom").get("/")
+    assert r.status_code == 403 and "Your role (mailroom)" in r.text and 'href="/mailroom"' in r.text
 
 
 # ----------------------------------------------------------------------------- search
@@ -340,7 +466,7 @@ def test_overlay_box_units():
 def test_view_is_audited(client, archive, pdf_doc):
     client.get(f"/doc/{pdf_doc.id}")
     views = [e for e in archive.events(doc_id=pdf_doc.id) if e.action == "view"]
-    assert len(views) == 1 and views[0].actor == "web"
+    assert len(views) == 1 and views[0].actor == "user:clerk"
 
 
 def test_unknown_id_is_a_friendly_404(client):
@@ -366,7 +492,7 @@ def test_unknown_route_is_a_friendly_404(client):
 
 
 def test_security_headers_on_every_response(anon, client, pdf_doc):
-    responses = [anon.get("/"), anon.get("/healthz"), anon.get("/static/ecm.css"), anon.get(f"/?token={TOKEN}"),
+    responses = [anon.get("/"), anon.get("/healthz"), anon.get("/static/ecm.css"), anon.get("/signin"),
                  client.get(f"/doc/{pdf_doc.id}"), client.get("/doc/0123456789abcdef"),
                  client.get(f"/doc/{pdf_doc.id}/page/1.png"), client.get("/api/search?q=acme")]
     for r in responses:
@@ -462,27 +588,31 @@ def test_unexpected_errors_are_a_plain_500_with_headers(archive, tmp_path):
         def search(self, query, limit=10, offset=0):
             raise RuntimeError("boom with a secret path /etc/x")
 
-    c = TestClient(create_app(Config(home=tmp_path), archive, BrokenIndex(), TOKEN), follow_redirects=False)
-    c.get(f"/?token={TOKEN}")
+    users = UserStore(tmp_path / "ecm.sqlite", hasher=FAST_HASHER)
+    users.add("clerk", Role.clerk, password_of("clerk"))
+    c = client_as(create_app(Config(home=tmp_path), archive, BrokenIndex(), users), "clerk")
     r = c.get("/?q=x")
     assert r.status_code == 500 and "boom" not in r.text
     assert r.headers["content-security-policy"] == SECURITY_HEADERS["content-security-policy"]
 
 
-def test_server_prints_the_sign_in_link(monkeypatch, capsys, tmp_path):
+def test_server_creates_the_first_admin_once_and_prints_it(monkeypatch, capsys, tmp_path):
     import web.server as server
 
-    monkeypatch.setenv("ECM_WEB_TOKEN", "fixed-token")
     calls = {}
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.update(kw))
-    monkeypatch.setattr("ecm.backends.open_archive", lambda config: Archive(FsBlobStore(tmp_path)))
+    monkeypatch.setattr("ecm.backends.open_archive", lambda config: Archive(FsBlobStore(tmp_path / "store")))
     monkeypatch.setattr("ecm.backends.open_index", lambda config: FakeIndex([]))
     server.serve(Config(home=tmp_path), "0.0.0.0", 8123)
-    assert capsys.readouterr().out == "ecm web UI: open http://127.0.0.1:8123/?token=fixed-token\n"
+    out = capsys.readouterr().out
+    assert out.startswith("ecm web UI: open http://127.0.0.1:8123/\n")
+    password = re.search(r"user 'admin' with password (\S+)", out).group(1)
+    users = UserStore(tmp_path / "ecm.sqlite")
+    assert users.authenticate("admin", password).role == Role.admin
     assert calls["host"] == "0.0.0.0" and calls["port"] == 8123
-    record = __import__("logging").LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s"', ("1.2.3.4", "GET", "/?token=abc&q=1"), None)
-    server.TokenRedactingFilter().filter(record)
-    assert "abc" not in record.getMessage()
+    server.serve(Config(home=tmp_path), "127.0.0.1", 8124)  # users exist now: no new password
+    assert capsys.readouterr().out == "ecm web UI: open http://127.0.0.1:8124/\n"
+    assert [u.name for u in users.list()] == ["admin"]
 
 
 # ----------------------------------------------------------------------------- samples

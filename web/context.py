@@ -4,7 +4,7 @@ thing the web UI needs from a search index."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -13,6 +13,12 @@ from ecm.config import Config
 from store import Archive
 from web.auth import SessionSigner
 from web.documents import PageSourceCache
+from web.users import UserStore
+
+if TYPE_CHECKING:
+    from web.batches import BatchStore
+    from web.reviews import ReviewLog
+    from web.worker import BatchWorker
 
 __all__ = ["SearchIndex", "WebContext", "context_of", "is_api_path"]
 
@@ -21,10 +27,13 @@ class SearchIndex(Protocol):
     """The part of ``search.Index`` the UI uses, so tests can pass a small fake.
 
     ``search`` returns SearchHits (``total``, ``took_ms``, ``hits``) and raises
-    ``ecm.errors.QuerySyntaxError`` on a query it cannot parse.
+    ``ecm.errors.QuerySyntaxError`` on a query it cannot parse; ``add`` (re)indexes documents
+    (after a review correction, and by the mailroom's ingest).
     """
 
     def search(self, query: str, limit: int = 10, offset: int = 0) -> Any: ...
+
+    def add(self, docs: Any) -> None: ...
 
 
 @dataclass
@@ -32,9 +41,12 @@ class WebContext:
     config: Config
     archive: Archive
     index: SearchIndex
-    token: str  # the sign-in token printed at start-up
+    users: UserStore
+    batches: "BatchStore"
+    reviews: "ReviewLog"
+    worker: "BatchWorker"
     templates: Jinja2Templates
-    signer: SessionSigner = field(default_factory=SessionSigner)
+    signer: SessionSigner
     page_sources: PageSourceCache = field(default_factory=PageSourceCache)
 
 

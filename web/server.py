@@ -1,51 +1,49 @@
-"""``ecm serve``: open the store and the index, make a sign-in token, print the link, run."""
+"""``ecm serve``: open the store and the index, make sure there is an admin, print the address, run.
+
+On the first start (no users yet) it creates the user ``admin`` with a random password and
+prints it once, with the address; add people with ``ecm user add`` afterwards.
+"""
 
 from __future__ import annotations
 
-import copy
-import logging
-import os
-import re
 import secrets
 
 from ecm.config import Config
+from web.db import database_path
+from web.users import Role, UserStore
 
-__all__ = ["serve", "sign_in_url", "TokenRedactingFilter"]
-
-TOKEN_ENV = "ECM_WEB_TOKEN"
+__all__ = ["serve", "server_url", "ensure_first_admin"]
 
 
-def sign_in_url(host: str, port: int, token: str) -> str:
-    # Listening on every address: the link the user can open is on this machine.
+def server_url(host: str, port: int) -> str:
+    # Listening on every address: the address the user can open is on this machine.
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"  # an IPv6 literal in a URL
-    return f"http://{shown}:{port}/?token={token}"
+    return f"http://{shown}:{port}/"
 
 
-class TokenRedactingFilter(logging.Filter):
-    """Keeps the sign-in token out of the access log (the sign-in link is a logged request)."""
-
-    _TOKEN = re.compile(r"(token=)[^&\s\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(self._TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                                for a in record.args)
-        return True
+def ensure_first_admin(users: UserStore) -> str | None:
+    """When there are no users: create ``admin`` with a random password and return it."""
+    if users.count():
+        return None
+    password = secrets.token_urlsafe(15)
+    users.add("admin", Role.admin, password)
+    return password
 
 
 def serve(config: Config, host: str, port: int) -> None:
     import uvicorn  # imported here: only serving needs it
-    from uvicorn.config import LOGGING_CONFIG
 
     from ecm.backends import open_archive, open_index
     from web.app import create_app
 
-    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(32)
-    app = create_app(config, open_archive(config), open_index(config), token)
-    log_config = copy.deepcopy(LOGGING_CONFIG)
-    log_config.setdefault("filters", {})["redact_token"] = {"()": TokenRedactingFilter}
-    log_config["handlers"]["access"]["filters"] = ["redact_token"]
-    print(f"ecm web UI: open {sign_in_url(host, port, token)}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_config)
+    users = UserStore(database_path(config.home))
+    password = ensure_first_admin(users)
+    app = create_app(config, open_archive(config), open_index(config), users)
+    print(f"ecm web UI: open {server_url(host, port)}", flush=True)
+    if password:
+        print(f"first start: sign in as user 'admin' with password {password}\n"
+              "  (shown only now; change it with `ecm user passwd admin`, add people with "
+              "`ecm user add NAME --role ROLE`)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -6,22 +6,26 @@ index hands over already escaped (with hits wrapped in ``<mark>``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ecm.document import FIELD_NAMES, Document, FieldValue
 from ecm.errors import NotFound, QuerySyntaxError
+from web.access import ADMINS, EVERYONE, READERS, current_user, may, require
 from web.context import context_of
 from web.documents import PDF, is_doc_id, load_document
 from web.files import content_disposition, download_media_type, download_name
+from web.finding import SORTS, facet_groups, hit_boxes, run_search, supports_facets, supports_sort
 from web.page_images import OverlayBox, overlay_box, render_image_page, render_pdf_page
 
 __all__ = ["router", "PAGE_SIZE"]
 
 router = APIRouter()
+readers = [Depends(require(*READERS))]
 
 PAGE_SIZE = 20  # search hits per page
 # Fields worth a glance in a result list, in this order.
@@ -46,15 +50,18 @@ class HitView:
     snippet: str  # already HTML-safe (from the index)
     page: int | None
     summary: list[tuple[str, str]]
+    hit_link: str | None = None
 
 
-def _hit_view(hit: Any) -> HitView:
+def _hit_view(hit: Any, query: str = "") -> HitView:
     doc_id = str(getattr(hit, "id", "") or "")
     source = str(getattr(hit, "source", "") or "")
     fields = getattr(hit, "fields", None) or {}
     return HitView(
         id=doc_id,
         link=f"/doc/{doc_id}" if is_doc_id(doc_id) else None,
+        # The snippet's "on page N" links to the view with the hit words marked.
+        hit_link=f"/doc/{doc_id}?{urlencode({'q': query})}" if is_doc_id(doc_id) and query else None,
         name=download_name(source, fallback=doc_id or "(no name)"),
         source=source,
         doc_type=str(getattr(hit, "doc_type", None) or "unknown"),
@@ -65,21 +72,25 @@ def _hit_view(hit: Any) -> HitView:
     )
 
 
-@router.get("/", response_class=HTMLResponse, summary="Search page")
+@router.get("/", response_class=HTMLResponse, summary="Search page", dependencies=readers)
 def search_page(
     request: Request,
     q: str = Query("", max_length=1000, description="Query (see /help)"),
     offset: int = Query(0, ge=0, le=100_000),
+    sort: str = Query("relevance", pattern="^(" + "|".join(SORTS) + ")$", description="Order of the hits"),
 ) -> Response:
     ctx = context_of(request)
     query = q.strip()
     result = error = None
+    facets: list = []
     if query:
         try:
-            result = ctx.index.search(query, limit=PAGE_SIZE, offset=offset)
+            result = run_search(ctx.index, query, PAGE_SIZE, offset, sort)
+            if supports_facets(ctx.index) and result.total:
+                facets = facet_groups(ctx.index.facets(query, size=8), query, sort)
         except QuerySyntaxError as err:
             error = str(err).strip().splitlines()[0] if str(err).strip() else "The query could not be read."
-    hits = [_hit_view(h) for h in result.hits] if result is not None else []
+    hits = [_hit_view(h, query) for h in result.hits] if result is not None else []
     total = int(result.total) if result is not None else 0
     return ctx.templates.TemplateResponse(request, "search.html", {
         "q": query,
@@ -92,10 +103,14 @@ def search_page(
         "last": offset + len(hits),
         "prev_offset": max(0, offset - PAGE_SIZE) if offset > 0 else None,
         "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < total else None,
+        "sort": sort,
+        "sorts": SORTS if supports_sort(ctx.index) else {},
+        "facets": facets,
+        "page_params": {"q": query, **({"sort": sort} if sort != "relevance" else {})},
     })
 
 
-@router.get("/help", response_class=HTMLResponse, summary="Query language help")
+@router.get("/help", response_class=HTMLResponse, summary="Query language help", dependencies=readers)
 def help_page(request: Request) -> Response:
     return context_of(request).templates.TemplateResponse(request, "help.html", {})
 
@@ -119,6 +134,7 @@ class PageView:
     source: str  # "text" layer, "ocr" or "none"
     image_url: str
     overlays: list[FieldRow]
+    hits: list[OverlayBox] = dataclass_field(default_factory=list)  # words the search looked for
 
 
 def _field_order(name: str) -> tuple[int, str]:
@@ -142,17 +158,22 @@ def _has_pdf(request: Request, doc: Document) -> bool:
     return doc.media_type == PDF or context_of(request).page_sources.get(context_of(request).archive, doc).kind == "pdf"
 
 
-@router.get("/doc/{doc_id}", response_class=HTMLResponse, summary="Document view")
-def document_page(request: Request, doc_id: str) -> Response:
+@router.get("/doc/{doc_id}", response_class=HTMLResponse, summary="Document view", dependencies=readers)
+def document_page(request: Request, doc_id: str,
+                  q: str = Query("", max_length=1000, description="The search that led here (its words are marked)")
+                  ) -> Response:
     ctx = context_of(request)
     doc = load_document(ctx.archive, doc_id)
-    ctx.archive.audit_action("web", "view", doc.id)
+    user = current_user(request)
+    ctx.archive.audit_action(user.actor, "view", doc.id)
     rows = _field_rows(doc)
+    marked = hit_boxes(doc, q)
     pages = [
         PageView(
             number=p.number, text=p.text, source=p.source,
             image_url=f"/doc/{doc.id}/page/{p.number}.png",
             overlays=[r for r in rows if r.page == p.number and r.box is not None],
+            hits=marked.get(p.number, []),
         )
         for p in doc.pages
     ]
@@ -164,21 +185,26 @@ def document_page(request: Request, doc_id: str) -> Response:
         "versions": len(ctx.archive.versions(doc.id or "")),
         "has_pdf": _has_pdf(request, doc),
         "review_threshold": ctx.config.review.threshold,
+        "q": q.strip(),
+        "hit_count": sum(len(boxes) for boxes in marked.values()),
+        # Legal hold and retention: shown to admins, who can change them here.
+        "records": ctx.archive.holds(doc.id or "") if may(user, ADMINS) else None,
+        "saved": request.query_params.get("saved", "") if may(user, ADMINS) else "",
     })
 
 
-@router.get("/doc/{doc_id}/original", summary="Download the original file")
+@router.get("/doc/{doc_id}/original", summary="Download the original file", dependencies=readers)
 def download_original(request: Request, doc_id: str) -> Response:
     ctx = context_of(request)
     doc = load_document(ctx.archive, doc_id)
     data = ctx.archive.get_original(doc.sha256)  # checked against its sha256 on the way out
-    ctx.archive.audit_action("web", "download", doc.id, what="original")
+    ctx.archive.audit_action(current_user(request).actor, "download", doc.id, what="original")
     return Response(data, media_type=download_media_type(doc.media_type), headers={
         "content-disposition": content_disposition(download_name(doc.source, fallback=f"{doc.id}.bin")),
     })
 
 
-@router.get("/doc/{doc_id}/pdf", summary="Download the searchable PDF")
+@router.get("/doc/{doc_id}/pdf", summary="Download the searchable PDF", dependencies=readers)
 def download_pdf(request: Request, doc_id: str) -> Response:
     ctx = context_of(request)
     doc = load_document(ctx.archive, doc_id)
@@ -191,11 +217,11 @@ def download_pdf(request: Request, doc_id: str) -> Response:
         data = ctx.archive.get_original(doc.sha256)
     else:
         raise NotFound("This document has no PDF (it was an image with no text to OCR); download the original.")
-    ctx.archive.audit_action("web", "download", doc.id, what="pdf")
+    ctx.archive.audit_action(current_user(request).actor, "download", doc.id, what="pdf")
     return Response(data, media_type=PDF, headers={"content-disposition": content_disposition(name)})
 
 
-@router.get("/doc/{doc_id}/page/{number:int}.png", summary="One page as a PNG image")
+@router.get("/doc/{doc_id}/page/{number:int}.png", summary="One page as a PNG image", dependencies=readers)
 def page_image(request: Request, doc_id: str, number: int) -> Response:
     ctx = context_of(request)
     doc = load_document(ctx.archive, doc_id)
@@ -213,7 +239,8 @@ def page_image(request: Request, doc_id: str, number: int) -> Response:
 
 # API reference (FastAPI's /docs loads Swagger UI from a CDN, which the CSP rightly blocks) ----
 
-@router.get("/docs", response_class=HTMLResponse, summary="HTTP API reference")
+@router.get("/docs", response_class=HTMLResponse, summary="HTTP API reference",
+            dependencies=[Depends(require(*EVERYONE))])
 def api_docs(request: Request) -> Response:
     spec = request.app.openapi()
     routes = []
@@ -224,3 +251,8 @@ def api_docs(request: Request) -> Response:
             routes.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                            "description": (op.get("description") or "").strip(), "params": params})
     return context_of(request).templates.TemplateResponse(request, "api_docs.html", {"routes": routes})
+
+
+@router.get("/openapi.json", summary="The API description (OpenAPI 3)", dependencies=[Depends(require(*EVERYONE))])
+def openapi_json(request: Request) -> Response:
+    return JSONResponse(request.app.openapi())
