@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
+import click
 import typer
 
 import classify
@@ -48,11 +49,13 @@ err_console = Console(stderr=True)
 
 
 class State:
-    home: Optional[Path] = None
-    config_file: Optional[Path] = None
+    """The configuration of the command being run, from the root command's --home/--config
+    (read from click's context, so nothing carries over between invocations in one process)."""
 
     def config(self) -> Config:
-        return load_config(self.home, self.config_file)
+        context = click.get_current_context(silent=True)
+        params = context.find_root().params if context is not None else {}
+        return load_config(params.get("home"), params.get("config"))
 
 
 state = State()
@@ -71,8 +74,7 @@ def _main(
     config: Annotated[Optional[Path], typer.Option("--config", envvar="ECM_CONFIG", help="TOML config file (default: ECM_HOME/ecm.toml).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
-    state.home = home
-    state.config_file = config
+    """Options for every command (State.config reads --home and --config from the context)."""
 
 
 def _emit(obj: dict) -> None:

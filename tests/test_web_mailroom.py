@@ -109,6 +109,7 @@ def test_upload_over_the_limit_is_413_while_streaming(archive, users, tmp_path, 
     # Without a Content-Length (chunked), the count while streaming stops it too.
     r = _upload(mail, [("a.pdf", b"%PDF-1 small")], csrf)
     assert r.status_code == 201
+    _finished(app, mail, r.json()["batch"])  # the background worker has stored it
     r = mail.post("/mailroom/upload", content=_chunked_body(csrf, 2 * 2**20),
                   headers={"content-type": "multipart/form-data; boundary=XyZ", "x-csrf-token": csrf})
     assert r.status_code == 413 and "limit of 1 MB" in r.text

@@ -18,8 +18,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Annotated
 
+import click
 import typer
 
+from ecm.config import load_config
 from ecm.errors import EcmError
 from web.db import database_path
 from web.users import ROLES, UserStore
@@ -34,14 +36,10 @@ ROLE_HELP = f"One of: {', '.join(ROLES)}."
 
 
 def _config():
-    try:  # under `ecm`, honour its --home / --config options
-        from ecm.cli import state
-
-        return state.config()
-    except ImportError:  # pragma: no cover - ecm.cli not importable
-        from ecm.config import load_config
-
-        return load_config()
+    # Under `ecm`, the root command's --home / --config; run on its own, the environment.
+    context = click.get_current_context(silent=True)
+    params = context.find_root().params if context is not None else {}
+    return load_config(params.get("home"), params.get("config"))
 
 
 @contextmanager
