@@ -8,7 +8,7 @@ DATA ?= ../shared/data
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf redis-server chromium chromium-driver
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: install system-packages run test bench bench-accuracy bench-speed bench-search clean help
+.PHONY: install system-packages run test bench bench-accuracy bench-speed bench-search bench-search-es bench-ingest bench-web clean help
 
 help:
 	@echo "make install         apt packages + .venv + the project (.venv/bin/ecm)"
@@ -16,7 +16,9 @@ help:
 	@echo "make test            install, then the whole test suite"
 	@echo "make bench-accuracy  classification + field F1 on DATA (default ../shared/data)"
 	@echo "make bench-speed     pages/s of the pipeline vs plain tesseract on the same pages"
-	@echo "make bench-search    index/query latency on synthetic documents"
+	@echo "make bench-search    index/query latency on synthetic documents (embedded; bench-search-es: Elasticsearch-API server)"
+	@echo "make bench-ingest    store+index throughput: fs vs S3, embedded vs Elasticsearch (servers started by the bench)"
+	@echo "make bench-web       server time of the search page and document view on 100,000 documents"
 
 install: system-packages $(VENV)/.installed
 
@@ -44,13 +46,22 @@ test: install
 bench: bench-accuracy bench-speed
 
 bench-accuracy: install
-	$(BIN)/python bench/accuracy.py $(DATA)
+	$(BIN)/python bench/accuracy.py $(DATA) --cache --cv
 
 bench-speed: install
 	$(BIN)/python bench/speed.py $(DATA)
 
 bench-search: install
 	$(BIN)/python bench/search_bench.py --docs 100000
+
+bench-search-es: install
+	$(BIN)/python bench/search_bench.py --backend elasticsearch --docs 10000
+
+bench-ingest: install
+	$(BIN)/python bench/ingest_bench.py --docs 300
+
+bench-web: install
+	$(BIN)/python bench/web_bench.py --docs 100000
 
 clean:
 	rm -rf $(VENV) ecm-data *.egg-info

@@ -158,8 +158,8 @@ def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, arch
             archive.audit_action(actor, "duplicate", doc.id, source=doc.source)
             yield IngestOutcome(doc, "duplicate")
         else:
-            if doc.origin is not None:  # split from a batch scan: keep the batch file too
-                archive.put_original(doc.origin.sha256, path.read_bytes())
+            if doc.origin is not None and not archive.has_original(doc.origin.sha256):
+                archive.put_original(doc.origin.sha256, path.read_bytes())  # split: keep the batch file too
             archive.put_original(doc.sha256, doc.original if doc.original is not None else path.read_bytes())
             doc = archive.save(doc, actor=actor, action="ingest")
             index.add([doc])

@@ -66,6 +66,9 @@ class Archive:
         if not self.blobs.exists(key):
             self.blobs.put(key, data)
 
+    def has_original(self, sha256: str) -> bool:
+        return self.blobs.exists(self.original_key(sha256))
+
     def get_original(self, sha256: str) -> bytes:
         data = self.blobs.get(self.original_key(sha256))
         if hashlib.sha256(data).hexdigest() != sha256:

@@ -161,7 +161,7 @@ class FakeIngest:
     def __init__(self):
         self.calls: list[list[Path]] = []
 
-    def __call__(self, paths, config, executor, archive, index, actor="system"):
+    def __call__(self, paths, config, executor, archive, index, actor="system", split=False):
         self.calls.append(list(paths))
         for path in paths:
             data = Path(path).read_bytes()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 
@@ -198,5 +199,34 @@ def test_real_pipeline_ingests_a_sample(tmp_path, users):
         again = _upload(mail, [(sample.name, sample.read_bytes())], session_csrf(mail))
         assert _finished(app, mail, again.json()["batch"])["items"][0]["status"] == "duplicate"
         assert json.dumps(data)  # plain JSON
+    finally:
+        app.state.ecm.worker.stop()
+
+
+def test_mailroom_splits_a_batch_scan_when_asked(tmp_path, users):
+    """Upload with ?split=1: each document of a batch PDF becomes an item of the batch."""
+    from search import EmbeddedIndex
+
+    batch = tmp_path / "batch.pdf"
+    with pikepdf.new() as out:
+        parts = [pikepdf.open(SAMPLES / name) for name in
+                 ("invoice_quillfeather_QS-2024-0173.pdf", "letter_ashgrove_lease_renewal.pdf")]
+        out.pages.append(parts[0].pages[0])
+        out.add_blank_page(page_size=(612, 792))  # a blank separator sheet
+        out.pages.append(parts[1].pages[0])
+        out.save(batch)
+        for part in parts:
+            part.close()
+    config = Config(home=tmp_path)
+    archive = Archive(FsBlobStore(tmp_path / "store"))
+    app = create_app(config, archive, EmbeddedIndex(tmp_path / "index"), users)
+    try:
+        mail = client_as(app, "mailroom")
+        r = mail.post("/mailroom/upload?split=1", files=[("files", ("batch.pdf", batch.read_bytes(), "application/pdf"))],
+                      headers={"x-csrf-token": session_csrf(mail), "accept": "application/json"})
+        assert r.status_code == 201, r.text
+        items = _finished(app, mail, r.json()["batch"])["items"]
+        assert [(i["status"], i["doc_type"]) for i in items] == [("stored", "invoice"), ("stored", "letter")]
+        assert not any(p.is_file() for p in (tmp_path / "inbox").rglob("*"))  # the upload is in the store now
     finally:
         app.state.ecm.worker.stop()

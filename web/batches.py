@@ -28,7 +28,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
     created_by TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    split INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS batch_items (
     batch_id TEXT NOT NULL REFERENCES batches(id),
@@ -83,6 +84,7 @@ class Batch:
     created_by: str
     created_at: float
     items: list[Item]
+    split: bool = False  # batch scans are split into documents
 
     @property
     def counts(self) -> dict[str, int]:
@@ -111,11 +113,12 @@ class BatchStore:
         self.path = Path(path)
         create_tables(self.path, _SCHEMA)
 
-    def create(self, batch_id: str, created_by: str, files: list[tuple[str, str, int]]) -> Batch:
+    def create(self, batch_id: str, created_by: str, files: list[tuple[str, str, int]], split: bool = False) -> Batch:
         """A new batch of ``(name, path, size)`` files, every one pending."""
         now = time.time()
         with connect(self.path) as db:
-            db.execute("INSERT INTO batches (id, created_by, created_at) VALUES (?, ?, ?)", (batch_id, created_by, now))
+            db.execute("INSERT INTO batches (id, created_by, created_at, split) VALUES (?, ?, ?, ?)",
+                       (batch_id, created_by, now, int(split)))
             db.executemany(
                 "INSERT INTO batch_items (batch_id, seq, name, path, size, status, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, 'pending', ?)",
@@ -130,7 +133,8 @@ class BatchStore:
                 return None
             items = [_item(r) for r in db.execute(
                 "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY seq", (batch_id,))]
-        return Batch(id=row["id"], created_by=row["created_by"], created_at=row["created_at"], items=items)
+        return Batch(id=row["id"], created_by=row["created_by"], created_at=row["created_at"], items=items,
+                     split=bool(row["split"]))
 
     def recent(self, limit: int = 20) -> list[Batch]:
         with connect(self.path) as db:

@@ -71,7 +71,8 @@ def _refuse(request: Request, status: int, message: str) -> Response:
 @router.post("/mailroom/upload", summary="Upload files as a new batch (multipart, field `files`)",
              dependencies=[mailroom])
 async def upload(request: Request) -> Response:
-    """Files (any number, ``files`` fields) become one batch, processed in the background.
+    """Files (any number, ``files`` fields) become one batch, processed in the background;
+    with ``?split=1`` batch scans are split into documents (``ecm ingest --split``).
     Send the session's CSRF token as the ``X-CSRF-Token`` header or a ``csrf`` field before
     the files. Over ``[web] max_upload_mb`` the answer is 413 and nothing is kept."""
     ctx = context_of(request)
@@ -100,7 +101,7 @@ async def upload(request: Request) -> Response:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    ctx.batches.create(batch_id, user.name, files)
+    ctx.batches.create(batch_id, user.name, files, split=request.query_params.get("split") == "1")
     ctx.archive.audit_action(user.actor, "upload", None, batch=batch_id, files=len(files),
                              bytes=sum(size for _, _, size in files))
     ctx.worker.submit(batch_id)

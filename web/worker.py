@@ -118,7 +118,7 @@ class BatchWorker:
             if self._executor is None:
                 self._executor = self._executor_factory(self.config)
             outcomes = self._ingest([Path(i.path) for i in items], self.config, self._executor, self.archive,
-                                    self.index, actor=f"user:{batch.created_by}")
+                                    self.index, actor=f"user:{batch.created_by}", split=batch.split)
             for outcome in outcomes:
                 self._record(batch_id, outcome, by_path, reported)
         except Exception as err:  # noqa: BLE001 - reported per file; the batch page shows it
@@ -134,13 +134,14 @@ class BatchWorker:
 
     def _record(self, batch_id: str, outcome: Any, by_path: dict[str, Item], reported: set[str]) -> None:
         doc: Document = outcome.doc
-        item = by_path.get(doc.source)
-        if item is None or doc.source in reported:  # a document split out of one upload
+        upload = doc.origin.source if doc.origin is not None else doc.source  # split parts: their batch file
+        item = by_path.get(upload)
+        if item is None or upload in reported:  # a further document split out of one upload
             parent = item or next(iter(by_path.values()))
             seq = self.batches.add_item(batch_id, parent.name, doc.source, doc.size)
         else:
             seq = item.seq
-        reported.add(doc.source)
+        reported.add(upload)
         if outcome.status == "quarantined":
             self.batches.finish(batch_id, seq, "quarantined", sha256=doc.sha256, reason=doc.reason or "quarantined")
             return
@@ -152,7 +153,7 @@ class BatchWorker:
             reason=f"already stored as {doc.id}" if outcome.status == "duplicate" else None,
         )
         # The store now keeps the original (checked by its sha256): the inbox copy can go.
-        remove_inbox_file(Path(doc.source))
+        remove_inbox_file(Path(upload))
 
 
 def remove_inbox_file(path: Path) -> None:

@@ -70,7 +70,8 @@
     data.append("csrf", csrf);
     chosen.forEach(function (f) { data.append("files", f, f.name); });
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
+    var split = document.getElementById("split");
+    xhr.open("POST", split && split.checked ? split.dataset.splitUrl : form.action);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRF-Token", csrf);
     xhr.upload.addEventListener("progress", function (ev) {
