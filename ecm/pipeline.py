@@ -1,7 +1,7 @@
 """The pipeline: the only place that knows the order of stages.
 
     open (sha256, type, text layer) -> OCR pages without text (executor) -> assemble
-        -> classify -> extract -> [store -> index]
+        -> [split batch scans] -> classify -> extract -> validate -> [store -> index]
 
 Every stage is a function from a Document to a new Document.
 """
@@ -56,7 +56,6 @@ def learn_vendor(config: Config, doc: Document) -> None:
     book = extract.VendorBook.load(vendors_path(config))
     book.learn(doc, doc_id=doc.id)
     book.save(vendors_path(config))
-
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
