@@ -43,7 +43,7 @@ from search_bench import generate_documents  # noqa: E402
 from store import Archive, FsBlobStore  # noqa: E402
 from web.app import create_app  # noqa: E402
 from web.auth import SESSION_COOKIE, SessionSigner  # noqa: E402
-from web.db import database_path  # noqa: E402
+from ecm.db import database_path  # noqa: E402
 from web.users import UserStore  # noqa: E402
 
 __all__ = ["main"]

@@ -25,12 +25,12 @@ def open_archive(config: Config) -> Archive:
 
 def open_index(config: Config) -> Index:
     if config.search.kind == "embedded":
-        return EmbeddedIndex(Path(config.home) / "index")
+        return EmbeddedIndex(Path(config.home) / "index", review_threshold=config.review.threshold)
     if config.search.kind == "elasticsearch":
         from search.elasticsearch import ElasticsearchIndex  # the client is only loaded when used
 
         # The cluster and its credentials come from ECM_ES_* (environment only, never ecm.toml).
-        return ElasticsearchIndex.from_env(config.search.alias)
+        return ElasticsearchIndex.from_env(config.search.alias, review_threshold=config.review.threshold)
     raise ConfigError(f'[search] kind = "{config.search.kind}" is not available; use "embedded" or "elasticsearch"')
 
 

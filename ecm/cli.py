@@ -22,10 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ecm import __version__
 from ecm.backends import open_archive, open_executor, open_index
-from ecm.config import Config, load_config
+from ecm.config import Config
 from ecm.document import FIELD_NAMES
-from ecm.errors import EcmError, ExitCode
+from ecm.errors import EcmError, ExitCode, NotFound
 from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
+from ecm.settings import command_config
+from ecm.tags import tag_document
+from search.review_state import NEEDS_REVIEW
 from store import Archive, FsBlobStore, S3BlobStore
 from store.migrate import copy_store
 from web.cli import users_app  # cheap: web/__init__ does not import FastAPI
@@ -50,12 +53,11 @@ err_console = Console(stderr=True)
 
 class State:
     """The configuration of the command being run, from the root command's --home/--config
-    (read from click's context, so nothing carries over between invocations in one process)."""
+    (read from click's context, so nothing carries over between invocations in one process),
+    with the admin's stored settings applied (ecm.settings: the web's review threshold)."""
 
     def config(self) -> Config:
-        context = click.get_current_context(silent=True)
-        params = context.find_root().params if context is not None else {}
-        return load_config(params.get("home"), params.get("config"))
+        return command_config()
 
 
 state = State()
@@ -241,22 +243,26 @@ def show_cmd(
             typer.echo("\n" + doc.text)
 
 
+_REVIEW_LIST_MAX = 10_000  # the deepest page both index backends serve
+
+
 @app.command("review")
 def review_cmd(
-    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Confidence below which a document needs review (default: the configured review threshold).")] = None,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Preview another threshold: judge every stored record at it (reads the whole store) instead of asking the index.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document: id, source, doc_type, reasons.")] = False,
 ) -> None:
     """List the stored documents that need a person, with the reasons (low confidence, missing
-    required fields, validation problems)."""
+    required fields, validation problems).
+
+    The list is the search `review:needs-review` (at most the first 10,000), so documents a
+    reviewer accepted are left out. The index computed each document's state with the threshold
+    in force when it was indexed: after changing the threshold, run `ecm reindex`.
+    """
     with _errors():
         config = state.config()
         archive = open_archive(config)
-        limit = config.review.threshold if threshold is None else threshold
-        for doc_id in archive.ids():
-            doc = archive.get(doc_id)
-            reasons = needs_review(doc, limit)
-            if not reasons:
-                continue
+
+        def show(doc, reasons: list[str]) -> None:
             label = doc.doc_type.label if doc.doc_type else None
             if json_out:
                 _emit({"id": doc.id, "source": doc.source, "doc_type": label, "reasons": reasons})
@@ -264,6 +270,70 @@ def review_cmd(
                 typer.echo(f"{doc.id}  {label or '-':9} {doc.source}")
                 for reason in reasons:
                     typer.echo(f"    {reason}")
+
+        if threshold is not None:
+            for doc_id in archive.ids():
+                doc = archive.get(doc_id)
+                reasons = needs_review(doc, threshold)
+                if reasons and doc.accepted is None:
+                    show(doc, reasons)
+            return
+        index = open_index(config)
+        offset, total, stale = 0, 0, 0
+        while offset < _REVIEW_LIST_MAX:
+            result = index.search(f"review:{NEEDS_REVIEW}", limit=min(500, _REVIEW_LIST_MAX - offset), offset=offset)
+            total = result.total
+            for hit in result.hits:
+                try:
+                    doc = archive.get(hit.id)
+                except NotFound:
+                    continue  # deleted since it was indexed
+                reasons = needs_review(doc, config.review.threshold)
+                if reasons:
+                    show(doc, reasons)
+                else:
+                    stale += 1
+            offset += len(result.hits)
+            if not result.hits or offset >= total:
+                break
+        if total > offset:
+            err_console.print(f"listed the first {offset} of {total}; narrow them with "
+                              f"`ecm search 'review:{NEEDS_REVIEW} ...'`", highlight=False)
+        if stale:
+            err_console.print(f"{stale} document(s) indexed as needing review pass at the current threshold "
+                              f"({config.review.threshold:g}); run `ecm reindex` to recompute the review state",
+                              highlight=False)
+
+
+@app.command("tag")
+def tag_cmd(
+    doc_id: Annotated[str, typer.Argument(help="Document id.", show_default=False)],
+    add: Annotated[Optional[list[str]], typer.Option("--add", help="A tag to add (repeat for more).", show_default=False)] = None,
+    remove: Annotated[Optional[list[str]], typer.Option("--remove", help="A tag to remove (repeat for more).", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print {id, version, tags, added, removed} as JSON.")] = False,
+) -> None:
+    """Add or remove a document's tags, then print its tags (one per line); without --add or
+    --remove, just print them.
+
+    A tag is a short label such as urgent or audit-2026: letters a-z, digits and - _ . inside,
+    at most 40 characters (upper case is lowered). A change is a new record version and an audit
+    event, and the document is re-indexed at once: `ecm search tag:urgent` finds it.
+    """
+    with _errors():
+        config = state.config()
+        archive = open_archive(config)
+        doc = archive.get(doc_id)
+        added: list[str] = []
+        removed: list[str] = []
+        if add or remove:
+            doc, added, removed = tag_document(archive, open_index(config), doc, add or [], remove or [], actor="cli")
+        if json_out:
+            _emit({"id": doc.id, "version": doc.version, "tags": doc.tags, "added": added, "removed": removed})
+            return
+        for tag in doc.tags:
+            typer.echo(tag)
+        if not doc.tags:
+            err_console.print(f"{doc.id} has no tags", highlight=False)
 
 
 @app.command("reindex")
@@ -324,11 +394,31 @@ def audit_cmd(
 @app.command("export")
 def export_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.csv or .jsonl).")] = Path("export.jsonl"),
+    production: Annotated[Optional[Path], typer.Option("--production", help="Write a production volume ZIP of the coded documents instead (DAT and OPT load files, TIFF images, natives, text).", show_default=False)] = None,
+    batch: Annotated[Optional[int], typer.Option("--batch", help="With --production: only this coding batch (default: every coded document).", show_default=False)] = None,
+    volume: Annotated[str, typer.Option("--volume", help="With --production: the volume name.")] = "VOL001",
 ) -> None:
-    """Export every record's type and fields as JSON lines or CSV (by the file name's ending)."""
+    """Export every record's type and fields as JSON lines or CSV (by the file name's ending).
+
+    With --production ZIP: a production volume of the legal coding that Relativity or
+    Concordance loads as is (VOL001/DATA, IMAGES, NATIVES, TEXT). Responsive documents only;
+    privileged ones are withheld behind slip sheets; the leftovers and any Bates gaps are listed.
+    """
     with _errors():
         config = state.config()
         archive = open_archive(config)
+        if production is None and (batch is not None or volume != "VOL001"):
+            raise typer.BadParameter("--batch and --volume go with --production ZIP")
+        if production is not None:
+            from web.coding.production import produce  # rendering is only loaded when used
+            from web.coding.store import CodingStore
+            from ecm.db import database_path
+
+            report = produce(CodingStore(database_path(config.home)), archive, production, batch_id=batch,
+                             volume=volume, workdir=production.resolve().parent)
+            archive.audit_action("cli", "export", None, batch=batch, file=str(production), **report.audit_detail())
+            err_console.print(f"{report.summary()}\nwritten to {production}", highlight=False)
+            return
         count = 0
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from ecm.errors import ConfigError
 
@@ -83,6 +83,9 @@ class Config(BaseModel):
     queue: QueueConfig = QueueConfig()
     review: ReviewConfig = ReviewConfig()
     web: WebConfig = WebConfig()
+    # Set by ecm.settings.apply_settings: the value each stored (admin) setting replaced, by
+    # name ("review.threshold"), so the admin page can show the configured value and restore it.
+    _replaced: dict[str, Any] = PrivateAttr(default_factory=dict)
 
 
 def _env_overrides(env: dict[str, str]) -> dict:

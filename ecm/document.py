@@ -24,6 +24,7 @@ __all__ = [
     "FieldValue",
     "Origin",
     "Coding",
+    "Acceptance",
     "Document",
     "utcnow",
 ]
@@ -119,6 +120,17 @@ class Coding(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+class Acceptance(BaseModel):
+    """A person checked the document's type and fields and accepted them (web review).
+
+    Kept in the record, so the review state (``search.review_state``) is derived from the store
+    alone. Cleared when a person later saves corrections without accepting again."""
+
+    by: str  # "user:NAME"
+    version: int  # the record version the person was shown and accepted (corrections go in the next one)
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Document(BaseModel):
     """The record of one document. ``id`` is derived from the sha256 of the original bytes."""
 
@@ -136,6 +148,8 @@ class Document(BaseModel):
     problems: list[str] = Field(default_factory=list)  # validation messages for reviewers
     origin: Origin | None = None  # set when split out of a batch scan
     coding: Coding | None = None  # set by legal coding; None until a coder saves
+    tags: list[str] = Field(default_factory=list)  # people's labels, normalised by ecm.tags (sorted, unique)
+    accepted: Acceptance | None = None  # set when a reviewer accepts (see Acceptance)
     version: int = 0  # record version in the store (0 = not stored yet)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

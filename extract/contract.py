@@ -135,9 +135,13 @@ def _parties(index: TextIndex, cr: dict) -> Found | None:
     opening = flat[:1500]
     orgs: list[tuple[str, int, int]] = []
     for ent, _label, s, e in entities(opening, ("ORG",)):
-        ent = ent.strip(" ,.\"“”")
-        if len(ent) > 3 and ent.lower() not in {o[0].lower() for o in orgs} and not re.search(r"(?i)agreement", ent):
-            orgs.append((ent, s, e))
+        name = _party_name(ent, cr)  # the same filters as the preamble's names
+        # Outside a party list spaCy's ORGs are often headings or departments ("Business
+        # Development", "Customers"): only names with a legal-entity suffix count here.
+        if not name or not re.match(cr["parties"]["through_last_suffix"], name):
+            continue
+        if name.lower() not in {o[0].lower() for o in orgs}:
+            orgs.append((name, s, e))
     if orgs:
         orgs = orgs[:2]
         return _found(index, orgs[0][1], orgs[-1][2], [o[0] for o in orgs], "ner", 0.8)

@@ -28,11 +28,13 @@ from elasticsearch import helpers
 from ecm.document import Document
 from ecm.errors import ConfigError, QuerySyntaxError, SearchError
 from search.entry import entry_from_document
+from search.review_state import DEFAULT_REVIEW_THRESHOLD
 from search.es_errors import is_missing_index, server_urls, translated_errors
 from search.es_highlight import highlight_request, snippet_for_hit
 from search.es_mapping import (
     F_DOC_TYPE,
     F_ID,
+    F_REVIEW,
     F_TAGS,
     F_YEARS,
     HIT_SOURCE_FIELDS,
@@ -56,7 +58,9 @@ FACETS: dict[str, dict[str, Any]] = {
     "vendor": {"terms": {"field": facet_subfield("vendor_name")}},
     "year": {"terms": {"field": F_YEARS, "order": {"_key": "desc"}}},
     "tags": {"terms": {"field": F_TAGS}},
+    "review": {"terms": {"field": F_REVIEW}},
 }
+_BY_COUNT = ("tags", "review")  # facets shown most frequent first, ties by name (as the embedded index)
 # Index names: lower case, no \ / * ? " < > | , # : or space, not starting with - _ +.
 _INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,200}")
 
@@ -66,7 +70,8 @@ class ElasticsearchIndex:
 
     ``client`` is a configured ``elasticsearch.Elasticsearch`` (``from_env`` builds one from
     ``ECM_ES_*``); ``shards`` / ``replicas`` apply when a physical index is created (replicas
-    None: the cluster's default); ``chunk_size`` is documents per bulk request."""
+    None: the cluster's default); ``chunk_size`` is documents per bulk request; ``review_threshold``
+    is the ``[review] threshold`` the review state of each added document is computed with."""
 
     def __init__(
         self,
@@ -77,6 +82,7 @@ class ElasticsearchIndex:
         replicas: int | None = None,
         refresh: bool = True,
         chunk_size: int = 500,
+        review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     ) -> None:
         if not _INDEX_NAME.fullmatch(alias) or alias in (".", ".."):
             raise ConfigError(
@@ -89,6 +95,7 @@ class ElasticsearchIndex:
         self._replicas = replicas
         self._refresh = refresh
         self._chunk_size = chunk_size
+        self.review_threshold = review_threshold
         self._compiler = EsQueryCompiler()
         self._alias_ready = False  # known to exist (checked once per instance)
 
@@ -169,12 +176,25 @@ class ElasticsearchIndex:
             behind = self._indices_behind_alias()
             if len(behind) > 1 and behind[0] != mine:
                 self.client.options(ignore_status=404).indices.delete(index=mine)
+        else:
+            self._add_missing_fields()
         self._alias_ready = True
+
+    def _add_missing_fields(self) -> None:
+        """An index made by an older ecm lacks the fields added since (``review``), and its
+        mapping is strict: add them (a mapping may gain fields). Documents indexed before have
+        no value for them until ``ecm reindex``."""
+        wanted = index_mappings()["properties"]
+        for name, body in self.client.indices.get_mapping(index=self.alias).body.items():
+            have = body.get("mappings", {}).get("properties", {})
+            missing = {field: spec for field, spec in wanted.items() if field not in have}
+            if missing:
+                self.client.indices.put_mapping(index=name, properties=missing)
 
     # ------------------------------------------------------------------ writing
 
     def _actions(self, docs: Iterable[Document], index: str) -> Iterator[dict[str, Any]]:
-        for entry in map(entry_from_document, docs):
+        for entry in (entry_from_document(doc, self.review_threshold) for doc in docs):
             if entry is not None:
                 # Indexing with the document id as _id replaces (upserts); a repeated id within one
                 # call is applied in order, so the last one wins, as in the embedded index.
@@ -287,8 +307,8 @@ class ElasticsearchIndex:
 
     def facets(self, query: str = "", size: int = 10) -> dict[str, list[tuple[str, int]]]:
         """Counts of the matching documents by document type, vendor, year (of the invoice or
-        effective date) and tag: ``{"doc_type": [("invoice", 120), ...], ...}``, most frequent
-        first (years: latest first). An empty query counts every document (browsing)."""
+        effective date), tag and review state: ``{"doc_type": [("invoice", 120), ...], ...}``,
+        most frequent first (years: latest first). An empty query counts every document (browsing)."""
         node = parse_query(query)
         compiled = self._compiler.compile(node) if node is not None else None
         if node is not None and compiled is None:
@@ -304,10 +324,13 @@ class ElasticsearchIndex:
                     return {name: [] for name in FACETS}
                 raise
         buckets = response.body.get("aggregations", {})
-        return {
+        counts = {
             name: [(str(b["key"]), int(b["doc_count"])) for b in buckets.get(name, {}).get("buckets", [])]
             for name in FACETS
         }
+        for name in _BY_COUNT:
+            counts[name].sort(key=lambda item: (-item[1], item[0]))
+        return counts
 
 
 def _hit(raw: dict[str, Any]) -> Hit:
@@ -322,6 +345,8 @@ def _hit(raw: dict[str, Any]) -> Hit:
         snippet=snippet,
         page=page,
         fields=source.get("fields") or {},
+        tags=source.get(F_TAGS) or [],
+        review=source.get(F_REVIEW),
     )
 
 

@@ -20,6 +20,7 @@ import tantivy
 from ecm.document import DOC_TYPES, Document
 from ecm.errors import QuerySyntaxError, SearchError
 from search.entry import entry_from_document
+from search.review_state import DEFAULT_REVIEW_THRESHOLD
 from search.query import parse_query
 from search.results import Hit, SearchHits
 from search.tantivy_highlight import Highlighter
@@ -29,6 +30,8 @@ from search.tantivy_schema import (
     F_DOC_TYPE,
     F_ID,
     F_RECORD,
+    F_REVIEW,
+    F_TAGS,
     build_schema,
     exact_field,
     normalise_keyword,
@@ -50,7 +53,7 @@ SORTS: dict[str, tuple[str, bool] | None] = {
     "amount_desc": ("total_amount", True),
     "amount_asc": ("total_amount", False),
 }
-FACET_NAMES = ("doc_type", "vendor", "year", "tags")
+FACET_NAMES = ("doc_type", "vendor", "year", "tags", "review")
 # Vendors are not a fast field: candidates come from the stored records of the best matches
 # (this many), then each candidate is counted exactly over the whole matching set.
 FACET_VENDOR_SAMPLE = 500
@@ -58,7 +61,10 @@ _LOCK_RETRY_S = 0.05
 
 
 class EmbeddedIndex:
-    """A tantivy index in ``path`` (created if missing). Implements ``search.Index``."""
+    """A tantivy index in ``path`` (created if missing). Implements ``search.Index``.
+
+    ``review_threshold`` is the ``[review] threshold`` the review state of each added document
+    is computed with (``search.review_state``)."""
 
     def __init__(
         self,
@@ -66,8 +72,10 @@ class EmbeddedIndex:
         *,
         writer_heap_bytes: int = 128_000_000,
         lock_timeout_s: float = 30.0,
+        review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     ) -> None:
         self.path = Path(path)
+        self.review_threshold = review_threshold
         self._writer_heap_bytes = writer_heap_bytes
         self._lock_timeout_s = lock_timeout_s
         self._schema = build_schema()
@@ -145,7 +153,7 @@ class EmbeddedIndex:
 
     def add(self, docs: Iterable[Document]) -> None:
         self._usable()
-        entries = (e for e in map(entry_from_document, docs) if e is not None)
+        entries = (e for e in (entry_from_document(d, self.review_threshold) for d in docs) if e is not None)
         first = next(entries, None)
         if first is None:
             return  # nothing indexable: do not take the lock
@@ -253,12 +261,13 @@ class EmbeddedIndex:
 
     def facets(self, query: str = "", size: int = 10) -> dict[str, list[tuple[str, int]]]:
         """Counts of the matching documents by document type, vendor, year (of any date on the
-        document) and tag: ``{"doc_type": [("invoice", 120), ...], ...}``, most frequent first
-        (years: latest first). An empty query counts every document (browsing).
+        document), tag and review state: ``{"doc_type": [("invoice", 120), ...], ...}``, most
+        frequent first (years: latest first). An empty query counts every document (browsing).
 
         Types are counted exactly (one count per type), years with a range aggregation on the
-        ``date`` fast field; vendor candidates come from the best ``FACET_VENDOR_SAMPLE``
-        matches' records and each is then counted exactly. No tags are indexed yet."""
+        ``date`` fast field, tags and review states with terms aggregations on their fast
+        fields; vendor candidates come from the best ``FACET_VENDOR_SAMPLE`` matches' records
+        and each is then counted exactly."""
         node = parse_query(query) if query.strip() else None
         index = self._usable()
         if node is None and query.strip():
@@ -273,7 +282,8 @@ class EmbeddedIndex:
                 "doc_type": self._type_counts(searcher, compiled)[:size],
                 "vendor": self._vendor_counts(searcher, compiled, size),
                 "year": self._year_counts(searcher, compiled)[:size],
-                "tags": [],
+                "tags": self._terms(searcher, compiled, F_TAGS, size),
+                "review": self._terms(searcher, compiled, F_REVIEW, size),
             }
         except ValueError as err:
             raise SearchError(f"counting facets failed in the index in {self.path}: {err}") from err
@@ -290,6 +300,15 @@ class EmbeddedIndex:
             if count:
                 counts.append((label, count))
         return sorted(counts, key=lambda item: (-item[1], item[0]))
+
+    @staticmethod
+    def _terms(searcher: tantivy.Searcher, compiled: tantivy.Query, field: str, size: int) -> list[tuple[str, int]]:
+        # Per-segment top terms merged, as Elasticsearch does per shard: counts shown are exact,
+        # a rare value beyond the top ``size`` may be left out.
+        result = searcher.aggregate(compiled, {"terms": {"terms": {"field": field, "size": size}}})
+        counts = [(str(b["key"]), int(b["doc_count"])) for b in result.get("terms", {}).get("buckets", [])
+                  if b.get("doc_count")]
+        return sorted(counts, key=lambda item: (-item[1], item[0]))[:size]
 
     def _year_counts(self, searcher: tantivy.Searcher, compiled: tantivy.Query) -> list[tuple[str, int]]:
         bounds = searcher.aggregate(compiled, {"lo": {"min": {"field": F_ANY_DATE}},
@@ -351,6 +370,8 @@ class EmbeddedIndex:
             snippet=snippet,
             page=page,
             fields=record["fields"],
+            tags=record.get("tags", []),
+            review=record.get("review"),
         )
 
 

@@ -1,8 +1,9 @@
 """What gets indexed for one Document, as plain values every backend can write.
 
 The index is derived from the store (``ecm reindex`` rebuilds it), so an entry holds only what
-search needs: identity, page texts for matching and snippets, and the extracted fields typed
-for matching (words, whole values, days, amounts).
+search needs: identity, page texts for matching and snippets, the extracted fields typed
+for matching (words, whole values, days, amounts), the tags, and the review state (computed
+here, with the threshold the index was given: see ``search.review_state``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from ecm.document import Document
 from search.fields import AMOUNT_FIELDS, DATE_FIELDS, TEXT_FIELDS
+from search.review_state import AUTO, DEFAULT_REVIEW_THRESHOLD, review_state
 
 __all__ = ["IndexEntry", "entry_from_document", "source_name"]
 
@@ -32,7 +34,8 @@ class IndexEntry:
     dates: dict[str, tuple[date, ...]]  # canonical date field -> parsed days
     amounts: dict[str, tuple[float, ...]]  # canonical amount field -> parsed numbers
     created_at: datetime
-    tags: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = field(default=())  # lower-case, unique, sorted
+    review: str = AUTO  # one of search.fields.REVIEW_STATES
 
     @property
     def all_dates(self) -> tuple[date, ...]:
@@ -75,8 +78,14 @@ def _parse_amount(text: str) -> float | None:
     return float(number) if number.is_finite() else None
 
 
-def entry_from_document(doc: Document) -> IndexEntry | None:
-    """The entry to index for ``doc``; None when it must not be indexed (not ``ok`` or no id)."""
+def _tags(tags: list[str]) -> tuple[str, ...]:
+    # Normalised by ecm.tags when set; lower-cased again for records written by hand.
+    return tuple(sorted({t.strip().lower() for t in tags if isinstance(t, str) and t.strip()}))
+
+
+def entry_from_document(doc: Document, review_threshold: float = DEFAULT_REVIEW_THRESHOLD) -> IndexEntry | None:
+    """The entry to index for ``doc``; None when it must not be indexed (not ``ok`` or no id).
+    ``review_threshold`` decides the review state (the configured ``[review] threshold``)."""
     if doc.status != "ok" or not doc.id:
         return None
     fields: FieldValues = {name: fv.value for name, fv in doc.fields.items()}
@@ -109,4 +118,6 @@ def entry_from_document(doc: Document) -> IndexEntry | None:
         dates=dates,
         amounts=amounts,
         created_at=created,
+        tags=_tags(doc.tags),
+        review=review_state(doc, review_threshold),
     )

@@ -27,6 +27,7 @@ __all__ = [
     "F_SHA256",
     "F_DOC_TYPE",
     "F_TAGS",
+    "F_REVIEW",
     "F_SOURCE",
     "F_SOURCE_EXACT",
     "F_BODY",
@@ -54,7 +55,8 @@ AMOUNT_SCALING = 1000  # amounts are stored as integer thousandths: exact for 3-
 F_ID = "id"  # keyword, case-sensitive (the document id)
 F_SHA256 = "sha256"
 F_DOC_TYPE = "doc_type"
-F_TAGS = "tags"
+F_TAGS = "tags"  # people's labels (lower-case already)
+F_REVIEW = "review"  # the review state computed at index time (search.review_state)
 F_SOURCE = "source"  # words of the path
 F_SOURCE_EXACT = "source_exact"  # the whole path and the file name
 F_BODY = "body"  # page texts, one array value per page
@@ -66,7 +68,7 @@ F_CREATED_AT = CREATED_AT
 F_YEARS = "years"  # years of the invoice / effective dates, for the year facet
 
 # What a hit is rendered from: everything else in _source is there only for matching.
-HIT_SOURCE_FIELDS = [F_ID, F_SHA256, F_SOURCE, F_DOC_TYPE, F_FIELDS, F_BODY, F_PAGE_NUMBERS]
+HIT_SOURCE_FIELDS = [F_ID, F_SHA256, F_SOURCE, F_DOC_TYPE, F_FIELDS, F_BODY, F_PAGE_NUMBERS, F_TAGS, F_REVIEW]
 
 
 def exact_subfield(name: str) -> str:
@@ -133,6 +135,7 @@ def index_mappings() -> dict[str, Any]:
         F_SHA256: _keyword(),
         F_DOC_TYPE: _keyword(),
         F_TAGS: _keyword(),
+        F_REVIEW: _keyword(),
         F_SOURCE: _words(),
         F_SOURCE_EXACT: _keyword(),
         # 100 positions between pages (the default gap, stated because phrases rely on it).
@@ -163,7 +166,8 @@ def es_document(entry: IndexEntry) -> dict[str, Any]:
         F_ID: entry.id,
         F_SHA256: entry.sha256,
         F_DOC_TYPE: entry.doc_type,
-        F_TAGS: [normalise_keyword(tag) for tag in entry.tags],
+        F_TAGS: list(entry.tags),
+        F_REVIEW: entry.review,
         F_SOURCE: entry.source,
         F_SOURCE_EXACT: [normalise_keyword(entry.source), normalise_keyword(source_name(entry.source))],
         F_BODY: [text for _, text in entry.pages],

@@ -28,13 +28,14 @@ from search.es_mapping import (
     F_DOC_TYPE,
     F_FIELD_WORDS,
     F_ID,
+    F_REVIEW,
     F_SHA256,
     F_SOURCE,
     F_SOURCE_EXACT,
     F_TAGS,
     exact_subfield,
 )
-from search.fields import ANY_DATE, CREATED_AT, DOC_TYPE, ID, SHA256, SOURCE, TAGS
+from search.fields import ANY_DATE, CREATED_AT, DOC_TYPE, ID, REVIEW, SHA256, SOURCE, TAGS
 from search.query import And, DateRange, Keyword, Node, Not, NumberRange, Or, Phrase, Word
 from search.tantivy_schema import normalise_keyword
 
@@ -46,7 +47,7 @@ EXACT_VALUE_BOOST = 2.0  # vendor:"acme corp" equal to the whole field value bea
 # large vocabulary of OCR variants; more costs a little per fuzzy word.
 FUZZY_MAX_EXPANSIONS = 128
 _BARE_FIELDS = (F_BODY, F_SOURCE, F_FIELD_WORDS)
-_KEYWORD_FIELDS = {DOC_TYPE: F_DOC_TYPE, ID: F_ID, SHA256: F_SHA256, TAGS: F_TAGS}
+_KEYWORD_FIELDS = {DOC_TYPE: F_DOC_TYPE, ID: F_ID, SHA256: F_SHA256, TAGS: F_TAGS, REVIEW: F_REVIEW}
 _DATE_FIELDS = {ANY_DATE: F_ANY_DATE, CREATED_AT: F_CREATED_AT}
 # Letters and digits: the same split as the index's pattern tokenizer ([^\p{L}\p{N}]+).
 _TOKEN = re.compile(r"[^\W_]+")

@@ -25,6 +25,8 @@ __all__ = [
     "ID",
     "SHA256",
     "TAGS",
+    "REVIEW",
+    "REVIEW_STATES",
     "QUERY_FIELDS",
     "lookup_query_field",
     "query_field_names",
@@ -44,7 +46,9 @@ SOURCE = "source"  # the input path / upload name, searchable by its words
 DOC_TYPE = "doc_type"
 ID = "id"
 SHA256 = "sha256"
-TAGS = "tags"  # no tags are set yet; the field exists so queries and mappings need not change
+TAGS = "tags"  # people's labels (ecm.tags), matched whole
+REVIEW = "review"  # the review state computed at index time (search.review_state)
+REVIEW_STATES = ("needs-review", "accepted", "auto")  # the values of REVIEW
 
 
 class FieldKind(Enum):
@@ -84,6 +88,7 @@ def _build_query_fields() -> dict[str, QueryField]:
         SHA256: QueryField(SHA256, FieldKind.KEYWORD),
         "tag": QueryField(TAGS, FieldKind.KEYWORD),
         TAGS: QueryField(TAGS, FieldKind.KEYWORD),
+        REVIEW: QueryField(REVIEW, FieldKind.KEYWORD),
         ANY_DATE: QueryField(ANY_DATE, FieldKind.DATE),
         "created": QueryField(CREATED_AT, FieldKind.DATE),
         CREATED_AT: QueryField(CREATED_AT, FieldKind.DATE),

@@ -23,7 +23,17 @@ from typing import Union
 
 from ecm.document import DOC_TYPES
 from ecm.errors import QuerySyntaxError
-from search.fields import DOC_TYPE, SHA256, FieldKind, QueryField, lookup_query_field, query_field_names
+from search.fields import (
+    DOC_TYPE,
+    REVIEW,
+    REVIEW_STATES,
+    SHA256,
+    TAGS,
+    FieldKind,
+    QueryField,
+    lookup_query_field,
+    query_field_names,
+)
 
 __all__ = [
     "Node",
@@ -68,8 +78,8 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Keyword:
-    """An exact, whole-value match on a keyword field: ``doc_type``, ``id``, ``sha256``, ``tags``.
-    ``value`` is already normalised (doc types and sha256 lower-cased)."""
+    """An exact, whole-value match on a keyword field: ``doc_type``, ``id``, ``sha256``, ``tags``,
+    ``review``. ``value`` is already normalised (doc types, sha256, tags, review states lower-cased)."""
 
     field: str
     value: str
@@ -350,13 +360,20 @@ def _field_term(spec: QueryField, value: str, quoted: bool) -> Node:
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
+# Keyword fields with a closed set of values: what they are called in a message, the values, the
+# prefix to write.
+_CLOSED_SETS = {
+    DOC_TYPE: ("document type", DOC_TYPES, "type:"),
+    REVIEW: ("review state", REVIEW_STATES, "review:"),
+}
+
+
 def _keyword(spec: QueryField, value: str) -> Keyword:
-    if spec.name == DOC_TYPE:
+    if spec.name in _CLOSED_SETS:
+        noun, allowed, prefix = _CLOSED_SETS[spec.name]
         label = value.lower()
-        if label not in DOC_TYPES:
-            raise QuerySyntaxError(
-                f"unknown document type {value!r}: write type: followed by one of {', '.join(DOC_TYPES)}"
-            )
+        if label not in allowed:
+            raise QuerySyntaxError(f"unknown {noun} {value!r}: write {prefix} followed by one of {', '.join(allowed)}")
         return Keyword(spec.name, label)
     if spec.name == SHA256:
         digest = value.lower()
@@ -367,6 +384,8 @@ def _keyword(spec: QueryField, value: str) -> Keyword:
         return Keyword(spec.name, digest)
     if not value:
         raise QuerySyntaxError(f"{spec.name}: needs a value, e.g. {spec.name}:abc")
+    if spec.name == TAGS:
+        return Keyword(spec.name, value.lower())  # tags are stored lower-case (ecm.tags)
     return Keyword(spec.name, value)
 
 

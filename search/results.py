@@ -16,6 +16,8 @@ class Hit(BaseModel):
     snippet: str  # HTML-safe: text escaped, matched words in <mark>...</mark>
     page: int | None  # page of the snippet (1-based), when known
     fields: dict[str, str | list[str]] = Field(default_factory=dict)  # extracted field values
+    tags: list[str] = Field(default_factory=list)
+    review: str | None = None  # review state when indexed (search.fields.REVIEW_STATES)
 
 
 class SearchHits(BaseModel):

@@ -17,7 +17,7 @@ from datetime import date
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from search.fields import ANY_DATE, CREATED_AT, DOC_TYPE, ID, SHA256, SOURCE, TAGS
+from search.fields import ANY_DATE, CREATED_AT, DOC_TYPE, ID, REVIEW, SHA256, SOURCE, TAGS
 from search.query import And, DateRange, Keyword, Node, Not, NumberRange, Or, Phrase, Word
 from search.tantivy_schema import (
     F_ANY_DATE,
@@ -26,6 +26,7 @@ from search.tantivy_schema import (
     F_DOC_TYPE,
     F_FIELD_WORDS,
     F_ID,
+    F_REVIEW,
     F_SHA256,
     F_SOURCE,
     F_SOURCE_EXACT,
@@ -40,7 +41,7 @@ __all__ = ["TantivyCompiler", "HighlightTerms", "FUZZY_SCORE", "EXACT_VALUE_BOOS
 FUZZY_SCORE = 0.05  # below any BM25 contribution worth having; only orders fuzzy-only hits
 EXACT_VALUE_BOOST = 2.0  # vendor:"acme corp" equal to the whole field value beats a mention
 _BARE_FIELDS = (F_BODY, F_SOURCE, F_FIELD_WORDS)
-_KEYWORD_FIELDS = {DOC_TYPE: F_DOC_TYPE, ID: F_ID, SHA256: F_SHA256, TAGS: F_TAGS}
+_KEYWORD_FIELDS = {DOC_TYPE: F_DOC_TYPE, ID: F_ID, SHA256: F_SHA256, TAGS: F_TAGS, REVIEW: F_REVIEW}
 _DATE_FIELDS = {ANY_DATE: F_ANY_DATE, CREATED_AT: F_CREATED_AT}
 
 

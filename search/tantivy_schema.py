@@ -23,6 +23,7 @@ __all__ = [
     "F_SHA256",
     "F_DOC_TYPE",
     "F_TAGS",
+    "F_REVIEW",
     "F_SOURCE",
     "F_SOURCE_EXACT",
     "F_BODY",
@@ -48,14 +49,15 @@ _MAX_KEYWORD_CHARS = 512
 F_ID = "id"  # raw: exact, case-sensitive (used to replace and delete)
 F_SHA256 = "sha256"
 F_DOC_TYPE = "doc_type"
-F_TAGS = "tags"
+F_TAGS = "tags"  # raw and fast (terms aggregation for the facet): tags are lower-case ASCII already
+F_REVIEW = "review"  # raw and fast: the review state, one of search.fields.REVIEW_STATES
 F_SOURCE = "source"  # words of the path
 F_SOURCE_EXACT = "source_exact"  # whole path and file name
 F_BODY = "body"  # page texts
 F_FIELD_WORDS = "field_words"  # every extracted value as words (normalised values, e.g. ISO dates)
 F_ANY_DATE = "date"  # every date on the document
 F_CREATED_AT = "created_at"
-F_RECORD = "record"  # stored JSON of the hit: id, sha256, source, doc_type, fields, pages
+F_RECORD = "record"  # stored JSON of the hit: id, sha256, source, doc_type, fields, pages, tags, review
 
 
 def exact_field(name: str) -> str:
@@ -91,8 +93,10 @@ def register_analyzers(index: tantivy.Index) -> None:
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field(F_ID, tokenizer_name="raw", index_option="basic")
-    for name in (F_SHA256, F_DOC_TYPE, F_TAGS, F_SOURCE_EXACT):
+    for name in (F_SHA256, F_DOC_TYPE, F_SOURCE_EXACT):
         sb.add_text_field(name, tokenizer_name=KEYWORD_ANALYZER, index_option="basic")
+    for name in (F_TAGS, F_REVIEW):
+        sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     for name in (F_SOURCE, F_BODY, F_FIELD_WORDS):
         sb.add_text_field(name, tokenizer_name=WORDS_ANALYZER)
     for name in TEXT_FIELDS:
@@ -125,7 +129,8 @@ def tantivy_document(entry: IndexEntry) -> tantivy.Document:
     doc.add_text(F_SHA256, entry.sha256)
     doc.add_text(F_DOC_TYPE, entry.doc_type)
     for tag in entry.tags:
-        doc.add_text(F_TAGS, normalise_keyword(tag))
+        doc.add_text(F_TAGS, tag)
+    doc.add_text(F_REVIEW, entry.review)
     doc.add_text(F_SOURCE, entry.source)
     doc.add_text(F_SOURCE_EXACT, normalise_keyword(entry.source))
     doc.add_text(F_SOURCE_EXACT, normalise_keyword(source_name(entry.source)))
@@ -152,6 +157,8 @@ def tantivy_document(entry: IndexEntry) -> tantivy.Document:
         "doc_type": entry.doc_type,
         "fields": entry.fields,
         "pages": entry.pages,
+        "tags": entry.tags,
+        "review": entry.review,
     }
     doc.add_bytes(F_RECORD, json.dumps(record, ensure_ascii=False).encode("utf-8"))
     return doc

@@ -20,7 +20,7 @@ from typing import Callable
 import jsonschema
 import pytest
 
-from ecm.document import DocType, Document, FieldValue, Page, Word
+from ecm.document import Acceptance, DocType, Document, FieldValue, Page, Word
 from ecm.errors import QuerySyntaxError, SearchError
 from search import EmbeddedIndex, Hit, Index, SearchHits, entry_from_document
 from search.elasticsearch import ElasticsearchIndex
@@ -541,6 +541,80 @@ def test_upsert_across_instances(factory, tmp_path):
     assert "second" in result.hits[0].snippet
 
 
+# ----------------------------------------------------------------------------- tags and review state
+
+
+def tagged(doc: Document, *tags: str) -> Document:
+    return doc.model_copy(update={"tags": list(tags)})
+
+
+def test_tags_are_searched_whole_and_counted_in_facets(index):
+    index.add([
+        tagged(make_doc("t1", "alpha", doc_type="invoice"), "urgent", "audit-2026"),
+        tagged(make_doc("t2", "alpha", doc_type="contract"), "urgent"),
+        make_doc("t3", "alpha", doc_type="invoice"),
+    ])
+    assert id_set(index.search("tag:urgent")) == {"t1", "t2"}
+    assert id_set(index.search("tag:URGENT")) == {"t1", "t2"}  # tags ignore case
+    assert ids(index.search("tags:audit-2026")) == ["t1"]
+    assert index.search("tag:audit").total == 0  # whole tags only, not words of them
+    assert id_set(index.search("alpha -tag:urgent")) == {"t3"}
+    assert index.search("urgent").total == 0  # a tag is not page text
+    assert index.search("id:t1").hits[0].tags == ["audit-2026", "urgent"]
+    assert index.facets("")["tags"] == [("urgent", 2), ("audit-2026", 1)]
+    assert index.facets("type:invoice")["tags"] == [("audit-2026", 1), ("urgent", 1)]
+
+
+def test_a_removed_tag_disappears_from_search_and_facets(index):
+    index.add([tagged(make_doc("t1", "alpha"), "urgent"), tagged(make_doc("t2", "alpha"), "urgent")])
+    index.add([make_doc("t1", "alpha")])  # the record's new version has no tags
+    assert ids(index.search("tag:urgent")) == ["t2"]
+    assert index.facets("")["tags"] == [("urgent", 1)]
+    assert index.search("id:t1").hits[0].tags == []
+
+
+def _reviewable(doc_id: str, confidence: float, **update) -> Document:
+    doc = make_doc(doc_id, "beta", doc_type="receipt", fields={
+        "vendor_name": "Shop", "invoice_date": "2024-01-02", "total_amount": "10.00"})
+    doc = doc.model_copy(update={"fields": {n: f.model_copy(update={"confidence": confidence})
+                                            for n, f in doc.fields.items()}})
+    return doc.model_copy(update=update)
+
+
+def test_review_state_is_indexed_searched_and_counted(index):
+    low = _reviewable("low", 0.3)
+    corrected = _reviewable("corrected", 0.99)
+    corrected = corrected.model_copy(update={"fields": {**corrected.fields, "total_amount": FieldValue(
+        value="11.00", confidence=0.2, source="user:ana")}})
+    index.add([
+        _reviewable("straight", 0.99),
+        low,
+        _reviewable("accepted", 0.3, accepted=Acceptance(by="user:rita", version=1)),
+        corrected,
+        make_doc("unclassified", "beta"),
+    ])
+    assert id_set(index.search("review:needs-review")) == {"low", "unclassified"}
+    assert id_set(index.search("review:accepted")) == {"accepted", "corrected"}
+    assert ids(index.search("review:auto")) == ["straight"]
+    assert id_set(index.search("beta -review:needs-review")) == {"straight", "accepted", "corrected"}
+    assert index.search("id:low").hits[0].review == "needs-review"
+    assert index.facets("")["review"] == [("accepted", 2), ("needs-review", 2), ("auto", 1)]
+    assert index.facets("type:receipt")["review"] == [("accepted", 2), ("auto", 1), ("needs-review", 1)]
+    # A reviewer accepts: the new version leaves the queue.
+    index.add([low.model_copy(update={"accepted": Acceptance(by="user:rita", version=1)})])
+    assert ids(index.search("review:needs-review")) == ["unclassified"]
+    assert index.facets("")["review"] == [("accepted", 3), ("auto", 1), ("needs-review", 1)]
+
+
+def test_the_index_threshold_decides_the_review_state(index):
+    doc = _reviewable("d1", 0.9)
+    index.add([doc])
+    assert ids(index.search("review:auto")) == ["d1"]
+    index.review_threshold = 0.95  # what `ecm reindex` does after the threshold was raised
+    index.add([doc])
+    assert ids(index.search("review:needs-review")) == ["d1"]
+
+
 # ----------------------------------------------------------------------------- paging
 
 
@@ -616,6 +690,14 @@ def test_entry_from_document_types_the_fields():
     assert str(entry.dates["invoice_date"][0]) == "2018-03-05"
     assert entry.amounts == {"total_amount": (150.0,), "tax_amount": (15.0,)}
     assert len(entry.all_dates) == 2
+
+
+def test_entry_from_document_carries_tags_and_the_review_state():
+    doc = tagged(CORPUS[0], "Urgent ", "audit-2026", "urgent")
+    entry = entry_from_document(doc)
+    assert entry.tags == ("audit-2026", "urgent") and entry.review == "auto"
+    assert entry_from_document(doc, review_threshold=0.95).review == "needs-review"  # fields at 0.9
+    assert entry_from_document(CORPUS[6]).review == "needs-review"  # unclassified
 
 
 def test_entry_from_document_skips_unindexable_documents():

@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 from ecm.errors import ConfigError, QuerySyntaxError, SearchError
 from search.elasticsearch import ElasticsearchIndex
 from search.es_highlight import marked_ranges, snippet_for_hit
-from search.es_mapping import F_BODY, F_PAGE_NUMBERS, index_mappings
+from search.es_mapping import F_BODY, F_PAGE_NUMBERS, index_mappings, index_settings
 from search.es_query import FUZZY_SCORE, EsQueryCompiler
 from search.query import parse_query
 from test_search import CORPUS, ids, make_doc
@@ -62,7 +62,7 @@ def test_nothing_is_created_until_something_is_indexed(index, client, alias):
     index.delete(["d1"])
     index.add([make_doc("q", "x", status="quarantined")])
     assert not client.indices.exists_alias(name=alias)
-    assert index.facets("") == {"doc_type": [], "vendor": [], "year": [], "tags": []}
+    assert index.facets("") == {"doc_type": [], "vendor": [], "year": [], "tags": [], "review": []}
 
 
 def test_rebuild_swaps_the_alias_without_downtime(index, client, alias):
@@ -143,9 +143,23 @@ def test_facets_count_types_vendors_years_and_tags(index):
     assert dict(facets["vendor"]) == {"ACME Corporation": 1, "Bolt Supplies Ltd": 1, "Sweet Forest Cafe": 1}
     assert facets["year"] == [("2019", 2), ("2018", 2), ("2017", 1)]  # latest first
     assert facets["tags"] == []
+    assert facets["review"] == [("auto", 6), ("needs-review", 1)]  # "unclassified" has no type
     assert dict(index.facets("type:invoice")["year"]) == {"2018": 1, "2019": 1}
     assert dict(index.facets("agreement")["doc_type"]) == {"contract": 2}
     assert index.facets("&&&")["doc_type"] == []
+
+
+def test_an_index_made_before_the_review_field_gains_it(index, client, alias):
+    # The mapping is strict: without the new field, every add would be refused.
+    old = index_mappings()
+    del old["properties"]["review"]
+    client.indices.create(index=f"{alias}-20250101000000000000", settings=index_settings(), mappings=old,
+                          aliases={alias: {}})
+    index.add([make_doc("d1", "words")])
+    assert ids(index.search("review:needs-review")) == ["d1"]  # unclassified
+    physical = f"{alias}-20250101000000000000"
+    mapping = client.indices.get_mapping(index=physical).body[physical]["mappings"]["properties"]
+    assert mapping["review"]["type"] == "keyword"
 
 
 # ----------------------------------------------------------------------------- configuration

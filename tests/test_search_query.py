@@ -118,6 +118,15 @@ def test_keyword_fields_are_normalised():
     assert parse_query("id:Doc-1") == Keyword("id", "Doc-1")
     assert parse_query("sha256:" + "AB" * 32) == Keyword("sha256", "ab" * 32)
     assert parse_query("tag:urgent") == Keyword("tags", "urgent")
+    assert parse_query("tag:Audit-2026") == Keyword("tags", "audit-2026")
+    assert parse_query("review:needs-review") == Keyword("review", "needs-review")
+    assert parse_query("review:Accepted") == Keyword("review", "accepted")
+    assert parse_query("-review:auto") == Not(Keyword("review", "auto"))
+
+
+def test_unknown_review_state_says_which_exist():
+    with pytest.raises(QuerySyntaxError, match="unknown review state 'pending'.*needs-review, accepted, auto"):
+        parse_query("review:pending")
 
 
 @pytest.mark.parametrize(

@@ -191,6 +191,25 @@ def app(archive: Archive, index: FakeIndex, users: UserStore, tmp_path: Path, fa
     app.state.ecm.worker.stop()
 
 
+@pytest.fixture()
+def real_index(tmp_path: Path, pdf_doc: Document):
+    """A real embedded index holding ``pdf_doc``: for pages that search (review queue, facets)."""
+    from search import EmbeddedIndex
+
+    index = EmbeddedIndex(tmp_path / "index")
+    index.add([pdf_doc])
+    return index
+
+
+@pytest.fixture()
+def real_app(archive: Archive, users: UserStore, tmp_path: Path, real_index):
+    """The app over ``real_index`` instead of the fake one."""
+    app = create_app(Config(home=tmp_path), archive, real_index, users, ingest=lambda *a, **k: iter(()),
+                     executor_factory=lambda config: None)
+    yield app
+    app.state.ecm.worker.stop()
+
+
 def sign_in(client: TestClient, name: str, password: str | None = None, next_path: str = "/") -> Response:
     page = client.get("/signin", params={"next": next_path})
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecm.document import DocType, Document, FieldValue, Page
+from ecm.settings import SettingsStore
 from store import Archive, FsBlobStore
 from store.archive import AuditEvent
 from tests.test_web import (  # noqa: F401 - fixtures
@@ -21,10 +22,9 @@ from tests.test_web import (  # noqa: F401 - fixtures
 from web.admin import schema_listing
 from web.batches import BatchStore
 from web.dashboard import bar_chart, compute_kpis, percentile
-from web.db import database_path
+from ecm.db import database_path
 from web.ledger import Ledger, doc_stats_row
 from web.reviews import ReviewLog
-from web.settings import SettingsStore
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -224,6 +224,19 @@ def test_threshold_override_is_stored_used_and_previewed(app, archive, pdf_doc, 
     assert trial.status_code == 200 and 'class="trial"' in trial.text
     admin.post("/admin/thresholds", data={"csrf": csrf, "reset": "1"})
     assert app.state.ecm.config.review.threshold == default
+
+
+def test_threshold_pinned_by_the_environment_is_not_changed_here(app, tmp_path, monkeypatch):
+    admin = client_as(app, "admin")
+    monkeypatch.setenv("ECM_REVIEW_THRESHOLD", "0.7")
+    page = admin.get("/admin/thresholds")
+    assert page.status_code == 200 and "set by ECM_REVIEW_THRESHOLD" in page.text
+    before = app.state.ecm.config.review.threshold
+    r = admin.post("/admin/thresholds", data={"csrf": _csrf(page.text), "threshold": "0.4"})
+    assert r.status_code == 409 and "remove the variable and restart" in r.text
+    assert app.state.ecm.config.review.threshold == before
+    assert SettingsStore(database_path(tmp_path)).threshold() is None
+    assert admin.get("/api/admin/thresholds").json()["pinned"] == "ECM_REVIEW_THRESHOLD"
 
 
 def test_hold_and_retain_through_the_admin_page(app, archive, pdf_doc):

@@ -53,10 +53,12 @@ def test_facet_counts(real_index):
     assert facets["vendor"] == [("Acme Corp", 2), ("Bolt Ltd", 2), ("Café Olé", 1)]
     assert facets["year"] == [("2024", 2), ("2023", 1), ("2022", 1), ("2021", 1)]
     assert facets["tags"] == []
+    assert facets["review"] == [("auto", 4), ("needs-review", 2)]  # no "parties" (5), no invoice_date (6)
     narrowed = real_index.facets("payment type:invoice")
     assert narrowed["doc_type"] == [("invoice", 3)] and narrowed["vendor"] == [("Acme Corp", 2), ("Bolt Ltd", 1)]
     assert real_index.facets("")["doc_type"][0] == ("invoice", 3)  # browsing: every document
-    assert real_index.facets("nothingmatchesthis") == {"doc_type": [], "vendor": [], "year": [], "tags": []}
+    assert real_index.facets("nothingmatchesthis") == {"doc_type": [], "vendor": [], "year": [], "tags": [],
+                                                       "review": []}
     assert real_index.facets('vendor:"acme corp"')["doc_type"] == [("invoice", 2)]
 
 
@@ -88,6 +90,18 @@ def test_facet_links_add_and_remove_terms():
     assert not acme.active and acme.href == "/?q=payment+type%3Ainvoice+vendor%3A%22Acme+Corp%22&sort=date_desc"
     assert "vendor%3A%22Bad+quote%22" in by_name["vendor"].items[1].href
     assert by_name["year"].items[0].href.endswith("date%3A2024&sort=date_desc")
+
+
+def test_tag_and_review_facet_links():
+    groups = facet_groups({"tags": [("urgent", 4), ("audit-2026", 1)], "review": [("needs-review", 2), ("auto", 1)]},
+                          "payment tag:urgent", "relevance")
+    by_name = {g.name: g for g in groups}
+    urgent, audit = by_name["tags"].items
+    assert urgent.active and urgent.href == "/?q=payment"
+    assert not audit.active and audit.href == "/?q=payment+tag%3Aurgent+tag%3Aaudit-2026"
+    needs, auto = by_name["review"].items
+    assert (needs.label, needs.count, auto.label) == ("needs review", 2, "straight through")
+    assert needs.href == "/?q=payment+tag%3Aurgent+review%3Aneeds-review"
 
 
 @pytest.fixture()

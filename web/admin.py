@@ -23,12 +23,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from ecm.errors import NotFound, StoreError
+from ecm.settings import (
+    THRESHOLD, SettingError, SettingsStore, apply_settings, check_threshold, configured, pinned_by_environment,
+)
 from web.access import ADMINS, csrf_checked, current_user, require
 from web.context import context_of
 from web.dashboard import KpiCache
 from web.documents import is_doc_id, load_document
 from web.ledger import AuditFilter, Ledger
-from web.settings import THRESHOLD, SettingError, SettingsStore, check_threshold
 from web.users import ROLES, Role, UserError
 
 __all__ = ["router", "AdminState", "install", "schema_listing", "AUDIT_PAGE", "SCHEMAS_DIR"]
@@ -52,15 +54,14 @@ class AdminState:
 
 def install(app: FastAPI, db: Path) -> None:
     """Put the admin state on ``app.state.admin`` (after ``app.state.ecm``), and make the
-    stored threshold the one every page uses."""
+    stored threshold the one every page uses (unless ECM_REVIEW_THRESHOLD pins it: see
+    ecm.settings for the order)."""
     ctx = app.state.ecm
     settings = SettingsStore(db)
-    app.state.config_default_threshold = ctx.config.review.threshold
-    threshold = settings.threshold()
     # The pages' own copy: changing the threshold here must not reach into the caller's Config.
-    ctx.config = ctx.config.model_copy(deep=True)
-    if threshold is not None:
-        ctx.config.review.threshold = threshold
+    # `ecm serve` has applied the stored value already; applying it again changes nothing.
+    ctx.config = apply_settings(ctx.config, settings)
+    app.state.config_default_threshold = configured(ctx.config, THRESHOLD)
     ctx.templates.env.filters.setdefault(
         "datetime", lambda ts: datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     app.state.admin = AdminState(ledger=Ledger(db, ctx.archive), settings=settings)
@@ -191,7 +192,23 @@ def _threshold_info(request: Request, trial: float | None = None) -> dict[str, A
                         "straight_through": counts["straight_through"], "current": value == current,
                         "trial": value == trial})
     return {"threshold": current, "default": request.app.state.config_default_threshold,
-            "stored": stored, "preview": preview}
+            "stored": stored, "pinned": pinned_by_environment(), "preview": preview}
+
+
+def _pinned_message(variable: str) -> str:
+    return (f"The review threshold is set by {variable} in the server's environment, which comes before the "
+            f"value saved here (for the web and the command line alike): remove the variable and restart to set it "
+            f"here.")
+
+
+def _thresholds_page(request: Request, status: int = 200, error: str = "", notice: str = "",
+                     trial: float | None = None) -> Response:
+    info = _threshold_info(request, trial)
+    if info["pinned"]:
+        notice = notice or ("" if error else _pinned_message(info["pinned"]))
+        info["stored"] = None  # not in effect: the page shows where the value comes from
+    return _render(request, "admin_thresholds.html", status, error=error, notice=notice, section="thresholds",
+                   trial=trial, **info)
 
 
 @router.get("/admin/thresholds", response_class=HTMLResponse, summary="Admin: review threshold",
@@ -204,8 +221,7 @@ def thresholds_page(request: Request, trial: str = Query("", max_length=20,
             value = check_threshold(trial)
         except SettingError as err:
             error = str(err)
-    return _render(request, "admin_thresholds.html", 400 if error else 200, error=error, notice="",
-                   section="thresholds", trial=value, **_threshold_info(request, value))
+    return _thresholds_page(request, 400 if error else 200, error=error, trial=value)
 
 
 @router.post("/admin/thresholds", summary="Admin: set (or reset) the review threshold",
@@ -215,6 +231,9 @@ async def set_threshold(request: Request) -> Response:
     ctx, admin, me = context_of(request), state_of(request), current_user(request)
     form = await _form(request)
     old = ctx.config.review.threshold
+    pinned = pinned_by_environment()
+    if pinned:
+        return _thresholds_page(request, 409, error=_pinned_message(pinned))
     if form.get("reset") == "1":
         admin.settings.clear(THRESHOLD)
         new = request.app.state.config_default_threshold
@@ -222,14 +241,14 @@ async def set_threshold(request: Request) -> Response:
         try:
             new = check_threshold(form.get("threshold", ""))
         except SettingError as err:
-            return _render(request, "admin_thresholds.html", 400, error=str(err), notice="", section="thresholds",
-                           trial=None, **_threshold_info(request))
+            return _thresholds_page(request, 400, error=str(err))
         admin.settings.set(THRESHOLD, str(new), me.actor)
     ctx.config.review.threshold = new
+    if hasattr(ctx.index, "review_threshold"):
+        ctx.index.review_threshold = new  # documents indexed from now on get their state at the new threshold
     admin.kpis.clear()
     ctx.archive.audit_action(me.actor, "threshold", None, old=old, new=new, reset=form.get("reset") == "1")
-    return _render(request, "admin_thresholds.html", error="", section="thresholds", trial=None,
-                   notice=f"The review threshold is now {new:.0%} (was {old:.0%}).", **_threshold_info(request))
+    return _thresholds_page(request, notice=f"The review threshold is now {new:.0%} (was {old:.0%}). Documents already indexed keep their review state (the queue, review:) until `ecm reindex` recomputes it.")
 
 
 @router.get("/api/admin/thresholds", summary="Admin: the review threshold and its effect (JSON)",

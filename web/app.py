@@ -21,7 +21,7 @@ from web.access import ADMINS, CODERS, DASHBOARD, MAILROOM, READERS, REVIEWERS, 
 from web.auth import SessionSigner
 from web.batches import BatchStore
 from web.context import SearchIndex, WebContext
-from web.db import database_path
+from ecm.db import database_path
 from web.errors import add_error_handlers
 from web.reviews import ReviewLog
 from web.security import SecurityHeadersMiddleware

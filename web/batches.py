@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from web.db import connect, create_tables
+from ecm.db import connect, create_tables
 
 __all__ = ["BatchStore", "Batch", "Item", "BATCH_ID", "FINAL", "new_batch_id"]
 

@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Annotated
 
-import click
 import typer
 
-from ecm.config import load_config
 from ecm.errors import EcmError
-from web.db import database_path
+from ecm.settings import command_config
+from ecm.db import database_path
 from web.users import ROLES, UserStore
 
 __all__ = ["users_app"]
@@ -35,17 +34,11 @@ users_app = typer.Typer(name="user", help="Manage the web UI's users and roles (
 ROLE_HELP = f"One of: {', '.join(ROLES)}."
 
 
-def _config():
-    # Under `ecm`, the root command's --home / --config; run on its own, the environment.
-    context = click.get_current_context(silent=True)
-    params = context.find_root().params if context is not None else {}
-    return load_config(params.get("home"), params.get("config"))
-
-
 @contextmanager
 def _store() -> Iterator[UserStore]:
     try:
-        yield UserStore(database_path(_config().home))
+        # Under `ecm`, the root command's --home / --config; run on its own, the environment.
+        yield UserStore(database_path(command_config().home))
     except EcmError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(int(err.exit_code))

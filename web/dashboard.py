@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from web.access import ADMINS, DASHBOARD, current_user, may, require
 from web.context import context_of
-from web.db import connect
+from ecm.db import connect
 from web.ledger import Ledger
 
 __all__ = ["router", "Kpis", "compute_kpis", "percentile", "bar_chart", "KpiCache", "DAYS"]

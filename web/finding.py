@@ -21,6 +21,7 @@ from web.page_images import OverlayBox, overlay_box
 
 __all__ = [
     "SORTS",
+    "REVIEW_LABELS",
     "supports_sort",
     "supports_facets",
     "run_search",
@@ -35,7 +36,10 @@ __all__ = [
 SORTS = {"relevance": "Relevance", "date_desc": "Newest", "date_asc": "Oldest",
          "amount_desc": "Amount, highest", "amount_asc": "Amount, lowest"}
 FACET_SIZE = 8
-_FACET_TITLES = {"doc_type": "Type", "vendor": "Vendor / party", "year": "Year", "tags": "Tags"}
+_FACET_TITLES = {"doc_type": "Type", "vendor": "Vendor / party", "year": "Year", "tags": "Tags",
+                 "review": "Review"}
+# How a review state reads in the facet column (the query keeps the state's own name).
+REVIEW_LABELS = {"needs-review": "needs review", "accepted": "accepted", "auto": "straight through"}
 
 
 def supports_sort(index: Any) -> bool:
@@ -73,12 +77,19 @@ class FacetGroup:
     items: list[FacetItem]
 
 
+_PLAIN_TAG = re.compile(r"[a-z0-9][a-z0-9._-]*")  # what ecm.tags allows: needs no quotes in a query
+
+
 def _term(name: str, value: str) -> str:
     if name == "doc_type":
         return f"type:{value}"
     if name == "year":
         return f"date:{value}"
+    if name == "review":
+        return f"review:{value}"
     clean = " ".join(value.replace('"', " ").split())
+    if name == "tags" and _PLAIN_TAG.fullmatch(clean):
+        return f"tag:{clean}"  # as the document page links it (tag:audit-2026), so it shows as active
     prefix = "vendor" if name == "vendor" else "tag"
     return f'{prefix}:"{clean}"' if " " in clean or not clean.isalnum() else f"{prefix}:{clean}"
 
@@ -92,7 +103,8 @@ def _search_url(query: str, sort: str) -> str:
 
 def facet_groups(counts: dict[str, list[tuple[str, int]]], query: str, sort: str) -> list[FacetGroup]:
     """Facet counts as links: a value adds ``type:invoice`` (``vendor:"Acme Corp"``,
-    ``date:2024``, ``tag:x``) to the query; a value already in the query removes it."""
+    ``date:2024``, ``tag:x``, ``review:needs-review``) to the query; a value already in the
+    query removes it."""
     groups = []
     for name, title in _FACET_TITLES.items():
         items = []
@@ -103,7 +115,8 @@ def facet_groups(counts: dict[str, list[tuple[str, int]]], query: str, sort: str
                 narrowed = re.sub(rf"(^|\s){re.escape(term)}(?=\s|$)", " ", query, flags=re.IGNORECASE)
             else:
                 narrowed = f"{query} {term}"
-            items.append(FacetItem(label=str(value), count=int(count), href=_search_url(" ".join(narrowed.split()), sort),
+            label = REVIEW_LABELS.get(str(value), str(value)) if name == "review" else str(value)
+            items.append(FacetItem(label=label, count=int(count), href=_search_url(" ".join(narrowed.split()), sort),
                                    active=active))
         if items:
             groups.append(FacetGroup(name=name, title=title, items=items))

@@ -26,7 +26,7 @@ from typing import Any
 from ecm.errors import NotFound, StoreError
 from store import Archive
 from store.archive import AuditEvent
-from web.db import connect, create_tables
+from ecm.db import connect, create_tables
 
 try:  # the extractors' rule of which fields a type requires
     from extract.review import required_fields

@@ -1,11 +1,17 @@
 """Review: the queue of documents a person should check, and the review page where a
 reviewer corrects fields (typing, or clicking words on the page image) and accepts.
 
+The queue is a search for ``review:needs-review``: the index keeps each document's review state
+(``search.review_state``, computed when it is indexed with the configured threshold), so the
+queue costs one query and a page of records however large the archive is. After the threshold
+changes, ``ecm reindex`` recomputes the state of the documents already indexed.
+
 Each save is a new record version (``archive.save(..., action="edit")``) whose corrected
 values have ``source="user:<name>"`` and confidence 1.0; the document is re-indexed at once,
 and each correction is appended to ``ECM_HOME/training/corrections.jsonl`` as training data
 for the extractors. Accepting also confirms the values left as they were (confidence 1.0, set
-by the reviewer), which takes the document out of the queue.
+by the reviewer) and records the acceptance in the record (``Document.accepted``), which takes
+the document out of the queue; saving corrections without accepting clears an earlier one.
 """
 
 from __future__ import annotations
@@ -18,11 +24,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ecm.pipeline import learn_vendor
-from ecm.document import CONTRACT_FIELDS, DOC_TYPES, FIELD_NAMES, INVOICE_FIELDS, DocType, Document, FieldValue, utcnow
+from ecm.document import (
+    CONTRACT_FIELDS, DOC_TYPES, FIELD_NAMES, INVOICE_FIELDS, Acceptance, DocType, Document, FieldValue, utcnow,
+)
+from ecm.errors import NotFound
+from search.review_state import NEEDS_REVIEW
 from web.access import REVIEWERS, csrf_checked, current_user, require
 from web.context import context_of
 from web.documents import is_doc_id, load_document
@@ -46,11 +56,17 @@ except ImportError:  # pragma: no cover - depends on the extract package's versi
                 reasons.append(f"{name} at {field.confidence:.0%}")
         return reasons
 
-__all__ = ["router", "needs_review", "review_queue", "QueueEntry", "apply_corrections", "Correction"]
+__all__ = ["router", "needs_review", "review_queue", "QueueEntry", "QueuePage", "QUEUE_QUERY", "apply_corrections",
+           "Correction"]
 
 router = APIRouter()
 reviewers = Depends(require(*REVIEWERS))
-QUEUE_LIMIT = 200  # entries shown; the queue is computed from the records (a scan of the store)
+QUEUE_QUERY = f"review:{NEEDS_REVIEW}"
+QUEUE_PAGE = 50  # entries per page of the queue
+QUEUE_MAX_OFFSET = 9_950  # deeper than 10,000 entries: narrow the queue with a search instead
+# The indexed state is older than the threshold now in force (``ecm reindex`` recomputes it).
+STALE_REASON = ("nothing at the current threshold; the index computed its review state with another one "
+                "(run `ecm reindex`)")
 
 _DATE_FIELDS = {"invoice_date", "due_date", "effective_date"}
 _AMOUNT_FIELDS = {"total_amount", "tax_amount"}
@@ -69,24 +85,31 @@ class QueueEntry:
     reasons: list[str]
 
 
-def review_queue(archive: Any, threshold: float, accepted: dict[str, int] | None = None,
-                 limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
-    """Documents that need review, unless their current version was accepted."""
+@dataclass(frozen=True)
+class QueuePage:
+    entries: list[QueueEntry]
+    total: int  # documents the index holds as needing review
+
+
+def review_queue(index: Any, archive: Any, threshold: float, offset: int = 0, limit: int = QUEUE_PAGE) -> QueuePage:
+    """One page of the documents the index holds as ``review:needs-review``, with the reasons
+    read from their records at ``threshold``. A document deleted since it was indexed is left out."""
+    result = index.search(QUEUE_QUERY, limit=limit, offset=offset)
     entries = []
-    accepted = accepted or {}
-    for doc_id in archive.ids():
-        doc = archive.get(doc_id)
-        if accepted.get(doc.id or doc_id) == doc.version:
+    for hit in result.hits:
+        doc_id = str(getattr(hit, "id", "") or "")
+        if not is_doc_id(doc_id):
             continue
-        reasons = needs_review(doc, threshold)
-        if reasons:
-            entries.append(QueueEntry(
-                id=doc.id or doc_id, name=download_name(doc.source, fallback=doc_id),
-                doc_type=doc.doc_type.label if doc.doc_type else "unclassified",
-                confidence=doc.doc_type.confidence if doc.doc_type else None, reasons=reasons))
-            if len(entries) >= limit:
-                break
-    return entries
+        try:
+            doc = archive.get(doc_id)
+        except NotFound:
+            continue
+        entries.append(QueueEntry(
+            id=doc_id, name=download_name(doc.source, fallback=doc_id),
+            doc_type=doc.doc_type.label if doc.doc_type else "unclassified",
+            confidence=doc.doc_type.confidence if doc.doc_type else None,
+            reasons=needs_review(doc, threshold) or [STALE_REASON]))
+    return QueuePage(entries=entries, total=int(result.total))
 
 
 def fields_to_review(doc: Document) -> list[str]:
@@ -210,12 +233,18 @@ def write_training(home: Path | str, doc: Document, corrections: list[Correction
 
 
 @router.get("/review", response_class=HTMLResponse, summary="Review queue", dependencies=[reviewers])
-def queue_page(request: Request) -> Response:
+def queue_page(request: Request,
+               offset: int = Query(0, ge=0, le=QUEUE_MAX_OFFSET, description="Entries to skip (paging)")) -> Response:
     ctx = context_of(request)
-    entries = review_queue(ctx.archive, ctx.config.review.threshold, ctx.reviews.accepted())
+    page = review_queue(ctx.index, ctx.archive, ctx.config.review.threshold, offset, QUEUE_PAGE)
     done = request.query_params.get("done", "")
+    last = offset + len(page.entries)
     return ctx.templates.TemplateResponse(request, "review_queue.html", {
-        "entries": entries, "threshold": ctx.config.review.threshold, "limit": QUEUE_LIMIT,
+        "entries": page.entries, "total": page.total, "threshold": ctx.config.review.threshold,
+        "first": offset + 1, "last": last, "query": QUEUE_QUERY,
+        "prev_offset": max(0, offset - QUEUE_PAGE) if offset > 0 else None,
+        "next_offset": offset + QUEUE_PAGE if offset + QUEUE_PAGE < page.total
+        and offset + QUEUE_PAGE <= QUEUE_MAX_OFFSET else None,
         "done": done if is_doc_id(done) else "",
     })
 
@@ -280,9 +309,13 @@ async def review_save(request: Request, doc_id: str) -> Response:
         return _render(request, doc, problems, form=form, status=400)
     if not corrections and not accept:
         return RedirectResponse(f"/review/{doc.id}?saved=1", status_code=303)
+    # The acceptance is part of the record (the index derives the review state from it); a later
+    # correction without accepting again takes the document back to the rule.
+    acceptance = Acceptance(by=user.actor, version=doc.version) if accept else None
+    reviewed = reviewed.model_copy(update={"accepted": acceptance})
     saved = ctx.archive.save(reviewed, actor=user.actor, action="edit" if corrections else "accept")
     if accept:
-        ctx.reviews.accept(saved.id or doc_id, saved.version, user.name)
+        ctx.reviews.accept(saved.id or doc_id, saved.version, user.name)  # for the admin counts (web.reviews)
         learn_vendor(ctx.config, saved)  # later invoices of this vendor are read better
         if corrections:
             ctx.archive.audit_action(user.actor, "accept", saved.id, version=saved.version)

@@ -1,13 +1,17 @@
-"""Which record versions a reviewer accepted (SQLite), so an accepted document leaves the
-review queue even when the rule still has something to say (a required field that the
-document really does not have, a validation note). A later version is judged afresh."""
+"""Which record versions a reviewer accepted (SQLite): a copy kept for the admin pages' counts
+(the dashboard's backlog and the threshold page's preview, ``web.ledger.review_counts``), which
+read it as ``{doc_id: version}``.
+
+The acceptance itself is in the record (``Document.accepted``): the review queue, the
+``review:`` search field and ``ecm review`` go by the record and the index, not by this table.
+It can go once the ledger reads the acceptance from the records it already copies."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from web.db import connect, create_tables
+from ecm.db import connect, create_tables
 
 __all__ = ["ReviewLog"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 
 from ecm.config import Config
-from web.db import database_path
+from ecm.db import database_path
 from web.users import Role, UserStore
 
 __all__ = ["serve", "server_url", "ensure_first_admin"]

@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ecm.errors import EcmError, ExitCode
-from web.db import connect, create_tables
+from ecm.db import connect, create_tables
 
 __all__ = [
     "Role",

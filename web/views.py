@@ -1,4 +1,4 @@
-"""The HTML pages: search, query help, the document view, downloads and page images.
+"""The HTML pages: search, query help, the document view (with its tags), downloads and page images.
 
 Templates are autoescaped; the only ``|safe`` output is a search hit's snippet, which the
 index hands over already escaped (with hits wrapped in ``<mark>``).
@@ -11,21 +11,26 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ecm.document import FIELD_NAMES, Document, FieldValue
 from ecm.errors import NotFound, QuerySyntaxError
-from web.access import ADMINS, EVERYONE, READERS, current_user, may, require
+from ecm.tags import TagError, split_tags, tag_document
+from search.review_state import review_state
+from web.access import ADMINS, EVERYONE, READERS, REVIEWERS, csrf_checked, current_user, may, require
 from web.context import context_of
 from web.documents import PDF, is_doc_id, load_document
 from web.files import content_disposition, download_media_type, download_name
-from web.finding import SORTS, facet_groups, hit_boxes, run_search, supports_facets, supports_sort
+from web.finding import REVIEW_LABELS, SORTS, facet_groups, hit_boxes, run_search, supports_facets, supports_sort
 from web.page_images import OverlayBox, overlay_box, render_image_page, render_pdf_page
 
 __all__ = ["router", "PAGE_SIZE"]
 
 router = APIRouter()
 readers = [Depends(require(*READERS))]
+# Everyone who reads documents may label them (clerks, coders, reviewers, admins; not the mailroom).
+TAGGERS = READERS
+taggers = [Depends(require(*TAGGERS)), Depends(csrf_checked)]
 
 PAGE_SIZE = 20  # search hits per page
 # Fields worth a glance in a result list, in this order.
@@ -51,6 +56,7 @@ class HitView:
     page: int | None
     summary: list[tuple[str, str]]
     hit_link: str | None = None
+    tags: list[str] = dataclass_field(default_factory=list)
 
 
 def _hit_view(hit: Any, query: str = "") -> HitView:
@@ -69,6 +75,7 @@ def _hit_view(hit: Any, query: str = "") -> HitView:
         snippet=str(getattr(hit, "snippet", "") or ""),
         page=getattr(hit, "page", None),
         summary=[(name, _as_text(fields[name])) for name in SUMMARY_FIELDS if fields.get(name)],
+        tags=[str(t) for t in (getattr(hit, "tags", None) or [])],
     )
 
 
@@ -164,8 +171,14 @@ def document_page(request: Request, doc_id: str,
                   ) -> Response:
     ctx = context_of(request)
     doc = load_document(ctx.archive, doc_id)
+    ctx.archive.audit_action(current_user(request).actor, "view", doc.id)
+    return _document_response(request, doc, q)
+
+
+def _document_response(request: Request, doc: Document, q: str = "", *, tag_error: str = "", tag_input: str = "",
+                       status: int = 200) -> Response:
+    ctx = context_of(request)
     user = current_user(request)
-    ctx.archive.audit_action(user.actor, "view", doc.id)
     rows = _field_rows(doc)
     marked = hit_boxes(doc, q)
     pages = [
@@ -177,6 +190,7 @@ def document_page(request: Request, doc_id: str,
         )
         for p in doc.pages
     ]
+    state = review_state(doc, ctx.config.review.threshold) if doc.status == "ok" else ""
     return ctx.templates.TemplateResponse(request, "document.html", {
         "doc": doc,
         "name": download_name(doc.source, fallback=doc.id or "document"),
@@ -185,12 +199,37 @@ def document_page(request: Request, doc_id: str,
         "versions": len(ctx.archive.versions(doc.id or "")),
         "has_pdf": _has_pdf(request, doc),
         "review_threshold": ctx.config.review.threshold,
+        "review_state": state,
+        "review_label": REVIEW_LABELS.get(state, state),
+        "may_review": may(user, REVIEWERS),
         "q": q.strip(),
         "hit_count": sum(len(boxes) for boxes in marked.values()),
+        # Tags: anyone who reads documents may add and remove them (TAGGERS).
+        "may_tag": may(user, TAGGERS),
+        "tag_error": tag_error,
+        "tag_input": tag_input,
+        "tagged": request.query_params.get("tagged") == "1",
         # Legal hold and retention: shown to admins, who can change them here.
         "records": ctx.archive.holds(doc.id or "") if may(user, ADMINS) else None,
         "saved": request.query_params.get("saved", "") if may(user, ADMINS) else "",
-    })
+    }, status_code=status)
+
+
+@router.post("/doc/{doc_id}/tags", summary="Add or remove tags (form)", dependencies=taggers)
+async def document_tags(request: Request, doc_id: str) -> Response:
+    """Form fields ``add`` (tags separated by commas) and ``remove`` (one tag, from its button).
+    Each change is a new record version and a ``tag`` audit event; the document is re-indexed."""
+    ctx = context_of(request)
+    doc = load_document(ctx.archive, doc_id)
+    form = await request.form()
+    add_text = form.get("add") if isinstance(form.get("add"), str) else ""
+    remove = [v for v in form.getlist("remove") if isinstance(v, str)]
+    try:
+        saved, _, _ = tag_document(ctx.archive, ctx.index, doc, split_tags(add_text), remove,
+                                   actor=current_user(request).actor)
+    except TagError as err:
+        return _document_response(request, doc, tag_error=str(err), tag_input=add_text[:200], status=400)
+    return RedirectResponse(f"/doc/{saved.id}?tagged=1#tags", status_code=303)
 
 
 @router.get("/doc/{doc_id}/original", summary="Download the original file", dependencies=readers)

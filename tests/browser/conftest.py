@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from web.db import database_path
+from ecm.db import database_path
 from web.users import UserStore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from ecm.document import DocType, Document, FieldValue, Page, Word
 from store import Archive, FsBlobStore
 from tests.browser.conftest import PASSWORD, shot
 from tests.test_web import _pdf_bytes
-from web.db import database_path
+from ecm.db import database_path
 from web.users import UserStore
 
 pytestmark = pytest.mark.timeout(120)

@@ -15,7 +15,7 @@ from ecm.config import load_config
 from ecm.pipeline import ingest_paths
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, shot
 from web.coding.loadfiles import parse_dat
-from web.db import database_path
+from ecm.db import database_path
 from web.users import Role, UserStore
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "documents"

@@ -1,6 +1,6 @@
 """Legal coding: a coding schema as data, batches assigned to coders, the keyboard-driven
 coding panel, QC by a second coder, and exports (CSV, JSON, Concordance DAT, Opticon OPT,
-privilege log). ``web.coding.pages.install`` adds it to the web app."""
+privilege log, and production volumes: web.coding.production). ``web.coding.pages.install`` adds it to the web app."""
 
 __all__ = ["install"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "DAT_QUOTE",
     "DAT_NEWLINE",
     "dat_file",
+    "dat_table",
     "parse_dat",
     "opt_file",
     "privilege_log",
@@ -100,6 +101,12 @@ def _dat_line(values: Sequence[str]) -> str:
     return DAT_DELIMITER.join(f"{DAT_QUOTE}{_dat_value(v)}{DAT_QUOTE}" for v in values) + "\r\n"
 
 
+def dat_table(header: Sequence[str], records: Sequence[Sequence[Any]]) -> bytes:
+    """A DAT file of any fields: ``header`` then one record per row (values as ``dat_file``
+    writes them: lists joined with "; ", booleans Y/N, None empty)."""
+    return "".join([BOM, _dat_line(header), *(_dat_line([_joined(v) for v in r]) for r in records)]).encode("utf-8")
+
+
 def dat_file(rows: Sequence[ExportRow]) -> bytes:
     out = [BOM, _dat_line(DAT_FIELDS)]
     for r in rows:
@@ -132,13 +139,17 @@ def parse_dat(data: bytes) -> list[dict[str, str]]:
     return [dict(zip(header, cells(line), strict=True)) for line in lines[1:]]
 
 
-def opt_file(rows: Sequence[ExportRow], volume: str = "VOL001", image_ext: str = ".tif") -> bytes:
+def opt_file(rows: Sequence[ExportRow], volume: str = "VOL001", image_ext: str = ".tif",
+             image_path: Callable[[str], str] | None = None) -> bytes:
+    """``image_path`` gives a page's image path from its Bates number (default
+    ``IMAGES\\<BATES><image_ext>``)."""
+    path = image_path or (lambda page: f"IMAGES\\{page}{image_ext}")
     lines = []
     for r in rows:
         pages = bates_pages(r.bates_begin, r.bates_end)
         for i, page in enumerate(pages):
             first = i == 0
-            lines.append(f"{page},{volume},IMAGES\\{page}{image_ext},{'Y' if first else ''},,,"
+            lines.append(f"{page},{volume},{path(page)},{'Y' if first else ''},,,"
                          f"{len(pages) if first else ''}\r\n")
     return "".join(lines).encode("utf-8")
 

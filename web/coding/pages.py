@@ -13,27 +13,29 @@ lists the fields that changed. Opening a document to code it is audited as a vie
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
 from ecm.document import Coding, Document
 from ecm.errors import NotFound, QuerySyntaxError
 from web.access import CODERS, LEADS, csrf_checked, current_user, require
 from web.coding.bates import check_prefix
-from web.coding.loadfiles import (
-    ExportRow, coding_csv, coding_json, dat_file, opt_file, privilege_log,
-)
+from web.coding.loadfiles import coding_csv, coding_json, dat_file, opt_file, privilege_log
+from web.coding.production import ProductionError, export_rows, produce
 from web.coding.qc import QcError, docs_per_hour, field_agreement, qc_sample, same_value
 from web.coding.schema import CodingSchema, changes, load_schema, parse_form, prefill
 from web.coding.store import Batch, BatchDoc, CodingStore, NewDoc
 from web.context import context_of
-from web.db import database_path
+from ecm.db import database_path
 from web.documents import PDF, is_doc_id, load_document
 from web.files import content_disposition, download_name
 from web.users import Role, User
@@ -560,23 +562,6 @@ EXPORT_FORMATS = {
 }
 
 
-def export_rows(store: CodingStore, batch: Batch) -> list[ExportRow]:
-    rows = []
-    for d in store.docs(batch.id):
-        final = store.final(batch.id, d.doc_id)
-        if final is None:
-            continue
-        rows.append(ExportRow(doc_id=d.doc_id, sha256=d.sha256, bates_begin=d.bates_begin, bates_end=d.bates_end,
-                              native_ext=d.native_ext, values=final.values, coder=final.coder, version=final.version,
-                              saved_at=_iso(final.saved_at)))
-    return rows
-
-
-def _iso(ts: float) -> str:
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
-
-
 @router.get("/coding/batches/{batch_id}/export", summary="Export a batch's coding (leads)",
             dependencies=[leads])
 def export(request: Request, batch_id: str, format: str = "csv") -> Response:
@@ -604,3 +589,31 @@ def export(request: Request, batch_id: str, format: str = "csv") -> Response:
                              documents=[r.doc_id for r in rows])
     return Response(data, media_type=media,
                     headers={"content-disposition": content_disposition(f"batch-{batch.id}-{name}")})
+
+
+@router.get("/coding/batches/{batch_id}/production", summary="Download a batch's production volume (ZIP, leads)",
+            dependencies=[leads])
+def production(request: Request, batch_id: str,
+               volume: str = Query("VOL001", max_length=20, description="Volume name (VOL001)")) -> Response:
+    """The batch as a production volume a review platform loads as is: DAT and OPT load files,
+    one Group IV TIFF per Bates number, natives and text (see ``web.coding.production``).
+    Responsive documents only; privileged ones are withheld behind slip sheets."""
+    ctx, coding = context_of(request), _coding(request)
+    user = current_user(request)
+    batch = _batch_or_404(request, batch_id)
+    work = Path(ctx.config.home) / "tmp"  # beside the data: a volume can be far larger than /tmp
+    work.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="production-", suffix=".zip", dir=work)
+    os.close(handle)
+    path = Path(name)
+    try:
+        report = produce(coding.store, ctx.archive, path, batch_id=batch.id, volume=volume, workdir=work)
+    except ProductionError as err:
+        path.unlink(missing_ok=True)
+        raise HTTPException(400, str(err)) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    ctx.archive.audit_action(user.actor, "export", None, batch=batch.id, **report.audit_detail())
+    return FileResponse(path, media_type="application/zip", background=BackgroundTask(path.unlink, missing_ok=True),
+                        headers={"content-disposition": content_disposition(f"batch-{batch.id}-{volume}.zip")})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from web.coding.bates import bates
-from web.db import connect, create_tables
+from ecm.db import connect, create_tables
 
 __all__ = ["CodingStore", "Batch", "BatchDoc", "NewDoc", "Coding", "QcResult", "KINDS"]
 

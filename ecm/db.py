@@ -1,6 +1,7 @@
-"""The web application's own state (users, upload batches) in one SQLite file,
-``ECM_HOME/ecm.sqlite``. Stdlib ``sqlite3``; a short-lived connection per operation, so every
-thread (request handlers, the batch worker) and the ``ecm user`` command can use it at once."""
+"""Workflow state in one SQLite file, ``ECM_HOME/ecm.sqlite``: the web application's users,
+upload batches, coding and review tables, and the admin's settings (``ecm.settings``). Stdlib
+``sqlite3``; a short-lived connection per operation, so every thread (request handlers, the
+batch worker) and every ``ecm`` command can use it at once."""
 
 from __future__ import annotations
 
@@ -21,17 +22,19 @@ def database_path(home: Path | str) -> Path:
 
 
 @contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection in a transaction: committed when the block ends, rolled back on error."""
+def connect(path: Path, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """A connection in a transaction: committed when the block ends, rolled back on error. A
+    reader (``write=False``) does not take the write lock and does not create the folder."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=15, isolation_level=None)
     except (OSError, sqlite3.Error) as err:
         raise StoreError(f"cannot open the database {path}: {err}") from err
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA busy_timeout = 15000")
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield conn
         except BaseException:
