@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ECM_HOME ?= $(CURDIR)/ecm-data
 DATA ?= ../shared/data
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf redis-server chromium chromium-driver
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf redis-server chromium chromium-driver libgl1 libglib2.0-0
 export OMP_THREAD_LIMIT := 1
 
 .PHONY: install system-packages run test bench bench-accuracy bench-speed bench-search bench-search-es bench-ingest bench-web clean help

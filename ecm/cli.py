@@ -156,7 +156,7 @@ def _print_summary(doc) -> None:
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or batch PDFs.", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document: source, id, sha256, status.")] = False,
-    split: Annotated[bool, typer.Option("--split", help="Split batch scans into documents at blank pages, separator/barcode sheets and 'Page 1 of N'.")] = False,
+    split: Annotated[bool, typer.Option("--split", help="Split batch scans into documents at blank pages, separator, barcode and patch-code sheets, and at pages that start a document ('Page 1 of N', a new invoice number, a contract title page). Each cut is audited with its reason.")] = False,
 ) -> None:
     """Store, classify, extract and index documents.
 
@@ -183,6 +183,71 @@ def ingest_cmd(
         if not json_out:
             err_console.print(f"{counts['stored']} stored, {counts['duplicate']} duplicate, "
                               f"{counts['quarantined']} quarantined; data in {config.home}", highlight=False)
+
+
+@app.command("watch")
+def watch_cmd(
+    folder: Annotated[Path, typer.Argument(help="The hot folder scanners drop files into.", show_default=False)],
+    split: Annotated[bool, typer.Option("--split", help="Split batch scans into documents, as `ecm ingest --split` does.")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0, help="Seconds between looks at the folder. A file is read once it is unchanged for one interval: raise it for slow scanners or busy network shares.")] = 5.0,
+    once: Annotated[bool, typer.Option("--once", help="Handle the files there now (after one interval), then exit: for cron and scripts.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per document, as `ecm ingest --json` prints.")] = False,
+) -> None:
+    """Watch a hot folder: ingest every file dropped into it, once.
+
+    Subfolders are watched too. A file is read when it has stopped changing
+    (the same size and time at two looks in a row), then moved to
+    FOLDER/.ecm/done/, or, when refused, to FOLDER/.ecm/quarantine/ with
+    NAME.reason.txt beside it saying why. Nothing is lost and nothing is
+    read twice, across restarts too; a file dropped again after it was
+    stored is reported "duplicate". Hidden files and names still being
+    written (*.tmp, *.part, ...) are left alone.
+
+    The folder is polled, not watched with inotify: inotify does not see
+    files that other machines write to a network share (SMB, NFS), which
+    is where scanners put them.
+
+    Ctrl-C or SIGTERM stops after the files being read; a second Ctrl-C
+    stops at once (unfinished files stay in the folder for the next run).
+
+    As a service: ecm watch /srv/scans --split
+
+    From cron:    ecm watch /srv/scans --once --json
+    """
+    with _errors():
+        import threading
+
+        from ecm.hotfolder import HotFolder, stop_on_signals, watch  # loaded only by this command
+
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder} is not a folder")
+        config = state.config()
+        archive, index = open_archive(config), open_index(config)
+        hot = HotFolder(folder, exclude=[Path(config.home)])
+        stop = threading.Event()
+        counts = {"stored": 0, "duplicate": 0, "quarantined": 0}
+        if not json_out and not once:
+            err_console.print(f"watching {folder} (every {interval:g} s; Ctrl-C to stop)", highlight=False)
+        announce = lambda message: err_console.print(message, highlight=False)  # noqa: E731
+        with open_executor(config) as executor, stop_on_signals(stop, announce):
+            for event in watch(hot, config, executor, archive, index, stop, interval=interval, once=once, split=split):
+                if event.outcome is not None:
+                    counts[event.outcome.status] += 1
+                    line = event.outcome.contract_line()
+                    if json_out:
+                        _emit(line)
+                    else:
+                        typer.echo(f"{line['status']:12} {line['id'] or '-':17} {line['source']}"
+                                   + (f"  ({line['reason']})" if line.get("reason") else "")
+                                   + (f"  [{event.outcome.split_reason}]" if event.outcome.split_reason else ""))
+                elif event.moved_to is not None and not json_out:
+                    err_console.print(f"  moved to {event.moved_to}", highlight=False, style="dim", soft_wrap=True)
+                if event.note:
+                    err_console.print(f"[yellow]{event.file}:[/yellow] {event.note}", highlight=False)
+        if not json_out:
+            err_console.print(f"{'stopped: ' if stop.is_set() else ''}{counts['stored']} stored, "
+                              f"{counts['duplicate']} duplicate, {counts['quarantined']} quarantined; "
+                              f"handled files are in {hot.done_dir.parent}", highlight=False, soft_wrap=True)
 
 
 @app.command("search")

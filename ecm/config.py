@@ -26,6 +26,10 @@ class OcrConfig(BaseModel):
     timeout: int = 180  # seconds per page before Tesseract is stopped
     min_text_chars: int = 20  # a text layer with fewer characters on a page counts as absent
     workers: int = 0  # OCR processes; 0 = one per available core
+    # "auto": small single images (phone photos, till receipts) are also read by RapidOCR, whose
+    # text (cut into words where Tesseract saw gaps) replaces Tesseract's; "tesseract": Tesseract alone.
+    engine: Literal["auto", "tesseract"] = "auto"
+    rapid_max_side: int = 2000  # px; "auto": images no longer than this on their long side
 
 
 class LimitsConfig(BaseModel):

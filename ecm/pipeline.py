@@ -19,6 +19,7 @@ from ecm.config import Config
 from ecm.document import Document
 from ecm.executor import Executor
 from ecm.errors import BadInput
+from ingest.split import split_batch
 from search import Index
 from store import Archive, doc_id_for
 
@@ -86,9 +87,18 @@ def process(paths: Iterable[Path], config: Config, executor: Executor,
 
     ``skip(doc)`` is asked after the cheap opening step (sha256 known): documents it
     returns True for are yielded as opened, without OCR (used to skip duplicates).
-    ``split``: batch scans (PDF, TIFF) are split into documents at separator pages and
-    "Page 1 of N" boundaries; each part is yielded as a document of its own.
+    ``split``: batch scans (PDF, TIFF) are split into documents at separator pages
+    (blank, separator, barcode and patch-code sheets) and at pages that start a document
+    ("Page 1 of N", a new invoice number, a title page); each part is yielded as a
+    document of its own.
     """
+    for path, doc, _ in _process(paths, config, executor, skip, split):
+        yield path, doc
+
+
+def _process(paths: Iterable[Path], config: Config, executor: Executor,
+             skip: Callable[[Document], bool], split: bool) -> Iterator[tuple[Path, Document, str | None]]:
+    """``process``, with the reason each part of a split batch starts where it does."""
     def opened() -> Iterator[tuple[tuple[Path, Document, bool], list]]:
         for path in expand_paths(paths):
             if not path.exists():
@@ -102,16 +112,16 @@ def process(paths: Iterable[Path], config: Config, executor: Executor,
     steps = stages(config)
     for (path, doc, skipped), results in executor.map_groups(opened(), ingest.ocr_page):
         if skipped or doc.status != "ok":
-            yield path, doc
+            yield path, doc, None
             continue
         if isinstance(results, BaseException):
             reason = str(results) if isinstance(results, BadInput) else f"could not be read: {results}"
-            yield path, doc.quarantine(reason.splitlines()[0] if reason else "could not be read")
+            yield path, doc.quarantine(reason.splitlines()[0] if reason else "could not be read"), None
             continue
         doc = ingest.assemble(doc, path, results)
-        parts = ingest.split_document(doc, path, ingest.load_split_rules()) if split else [doc]
-        for part in parts:
-            yield path, _run_stages(part, steps)
+        parts = split_batch(doc, path, ingest.load_split_rules()) if split else [(doc, None)]
+        for part, split_reason in parts:
+            yield path, _run_stages(part, steps), split_reason
 
 
 def _readable_bytes(path: Path, config: Config) -> bytes | None:
@@ -125,11 +135,13 @@ def _readable_bytes(path: Path, config: Config) -> bytes | None:
 
 
 class IngestOutcome:
-    """What happened to one input in ``ingest_paths``: stored, duplicate or quarantined."""
+    """What happened to one input in ``ingest_paths``: stored, duplicate or quarantined
+    (``split_reason``: why a part of a split batch starts where it does)."""
 
-    def __init__(self, doc: Document, status: str):
+    def __init__(self, doc: Document, status: str, split_reason: str | None = None):
         self.doc = doc
         self.status = status
+        self.split_reason = split_reason
 
     def contract_line(self) -> dict:
         """One line of ``ecm ingest --json`` (shared/contract/ingest.schema.json)."""
@@ -148,18 +160,22 @@ def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, arch
     def is_duplicate(doc: Document) -> bool:
         return archive.exists(doc_id_for(doc.sha256))
 
-    for path, doc in process(paths, config, executor, skip=is_duplicate, split=split):
+    for path, doc, split_reason in _process(paths, config, executor, is_duplicate, split):
         if doc.status != "ok":
             archive.quarantine(doc, _readable_bytes(path, config), actor)
             yield IngestOutcome(doc, "quarantined")
         elif is_duplicate(doc):
             doc = doc.model_copy(update={"id": doc_id_for(doc.sha256)})
             archive.audit_action(actor, "duplicate", doc.id, source=doc.source)
-            yield IngestOutcome(doc, "duplicate")
+            yield IngestOutcome(doc, "duplicate", split_reason)
         else:
             if doc.origin is not None and not archive.has_original(doc.origin.sha256):
                 archive.put_original(doc.origin.sha256, path.read_bytes())  # split: keep the batch file too
             archive.put_original(doc.sha256, doc.original if doc.original is not None else path.read_bytes())
             doc = archive.save(doc, actor=actor, action="ingest")
+            if doc.origin is not None and split_reason:
+                # Why the batch was cut here, for whoever finds half a document (`ecm audit --action split`).
+                archive.audit_action(actor, "split", doc.id, batch=doc.origin.source, pages=doc.origin.pages,
+                                     reason=split_reason)
             index.add([doc])
-            yield IngestOutcome(doc, "stored")
+            yield IngestOutcome(doc, "stored", split_reason)

@@ -1,5 +1,5 @@
 """Render one page and OCR it with Tesseract: words + boxes + confidences and a searchable PDF
-page from the same Tesseract run.
+page from the same Tesseract run (small single images are also read by RapidOCR: ``uses_rapidocr``).
 
 Runs inside an executor worker process (see ``ecm.executor``), so everything here takes and
 returns plain, picklable values. A page is OCR'd once; only when that reading is poor is
@@ -27,9 +27,11 @@ from PIL import Image, ImageOps
 
 from ecm.document import Page, Word
 from ecm.errors import BadInput
+from ingest.patchcode import find_patch_codes
 from ingest.sniff import PDF
+from ingest.split import PATCH_PREFIX, load_rules as load_split_rules
 
-__all__ = ["PageJob", "PageResult", "ocr_page", "load_page_image", "detach"]
+__all__ = ["PageJob", "PageResult", "ocr_page", "load_page_image", "detach", "uses_rapidocr"]
 
 # Tesseract's own threading makes it 8-9x slower on these machines; parallelism is per process.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -57,7 +59,11 @@ class PageJob:
     # machines); ``index`` is then the page or frame to read inside ``data``.
     data: bytes | None = None
     index: int | None = None
-    find_barcodes: bool = False  # read barcodes too (separator sheets when splitting batches)
+    find_barcodes: bool = False  # read barcodes and patch codes too (separator sheets when splitting batches)
+    # "auto": small single images (phone photos, till receipts) are also read by RapidOCR, whose
+    # text replaces Tesseract's (see ``uses_rapidocr``); "tesseract": Tesseract alone.
+    engine: str = "auto"
+    rapid_max_side: int = 2000  # px: "auto" gives images no longer than this to RapidOCR too
 
 
 def detach(job: PageJob) -> PageJob:
@@ -196,6 +202,34 @@ def _osd_rotation(image: Image.Image, timeout: int) -> int:
     return int(osd.get("rotate", 0)) % 360
 
 
+def _barcodes(image: Image.Image, dpi: int, words: list[Word]) -> list[str]:
+    """Barcode values, and ``PATCH:<code>`` for Kodak patch codes. Patch codes are only looked
+    for on pages with as few words as a separator sheet has (``sheet_max_words``), so pages
+    of text cost nothing more."""
+    values = [r.text for r in zxingcpp.read_barcodes(image) if r.text]
+    words_read = sum(1 for w in words if any(c.isalnum() for c in w.text))
+    if words_read <= load_split_rules().sheet_max_words:
+        values += [PATCH_PREFIX + code for code in find_patch_codes(image, dpi)]
+    return values
+
+
+def uses_rapidocr(job: PageJob, image: Image.Image) -> bool:
+    """Whether RapidOCR reads the page too: small single images, where Tesseract loses most
+    (``ingest.rapid``); never PDF pages or page scans (as good there with Tesseract, 5x cheaper)."""
+    return job.engine == "auto" and job.media_type != PDF and max(image.size) <= job.rapid_max_side
+
+
+def _second_reading(image: Image.Image, dpi: int, words: list[Word], pdf: bytes) -> tuple[list[Word], bytes]:
+    """RapidOCR's text with Tesseract's word boundaries, and a searchable page made from it;
+    Tesseract's own reading when RapidOCR finds nothing."""
+    from ingest import rapid  # onnxruntime loads only in the processes that need it
+
+    better = rapid.read_words(image, words)
+    if not better:
+        return words, pdf
+    return better, rapid.searchable_page(image, dpi, better)
+
+
 def ocr_page(job: PageJob) -> PageResult:
     image, dpi = load_page_image(job)
     image, dpi = _scaled(image, dpi)
@@ -208,7 +242,9 @@ def ocr_page(job: PageJob) -> PageResult:
             words2, pdf2 = _tesseract(turned, dpi, job.language, job.timeout)
             if _quality(words2) * len(words2) > _quality(words) * len(words):
                 image, words, pdf, rotation = turned, words2, pdf2, turn
-    barcodes = [r.text for r in zxingcpp.read_barcodes(image) if r.text] if job.find_barcodes else []
+    if uses_rapidocr(job, image):
+        words, pdf = _second_reading(image, dpi, words, pdf)
+    barcodes = _barcodes(image, dpi, words) if job.find_barcodes else []
     page = Page(
         number=job.number, width=image.width, height=image.height, unit="px", dpi=dpi,
         source="ocr" if words else "none", rotation=rotation, words=words, barcodes=barcodes,

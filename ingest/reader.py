@@ -132,7 +132,8 @@ def _plan_pdf(path: Path, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Pa
         # Placeholder until OCR fills it in (kept so page order and count are known up front).
         pages.append(Page(number=number, width=w, height=h, unit="pt", source="none"))
         dpi = _render_dpi(w, h, ocr.dpi, limits.max_page_pixels)
-        jobs.append(PageJob(str(path), PDF, number, dpi, ocr.language, ocr.timeout, limits.max_image_pixels))
+        jobs.append(PageJob(str(path), PDF, number, dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
+                            engine=ocr.engine, rapid_max_side=ocr.rapid_max_side))
     return pages, jobs
 
 
@@ -140,7 +141,8 @@ def _plan_image(path: Path, media_type: str, limits: LimitsConfig, ocr: OcrConfi
     frames = _image_frames(path, limits)
     pages = [Page(number=n, width=0, height=0, unit="px", source="none") for n in range(1, frames + 1)]
     jobs = [
-        PageJob(str(path), media_type, n, ocr.dpi, ocr.language, ocr.timeout, limits.max_image_pixels)
+        PageJob(str(path), media_type, n, ocr.dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
+                engine=ocr.engine, rapid_max_side=ocr.rapid_max_side)
         for n in range(1, frames + 1)
     ]
     return pages, jobs
