@@ -55,24 +55,35 @@ def _date(words: list[Word], order: str) -> tuple[str, list[Word]] | None:
     return hit.value, used
 
 
+def _amount_pieces(words: list[Word], i: int) -> int:
+    """How many words from ``i`` on are one amount OCR split apart: "29." "30", "29" ".30"
+    or "29" "." "30" (2 or 3), close together on the line; 1 when they are not."""
+    def close(a: Word, b: Word) -> bool:
+        return b.bbox[0] - a.bbox[2] < 2.5 * max(a.bbox[3] - a.bbox[1], 1)
+
+    texts = [w.text for w in words[i:i + 3]]
+    if len(texts) >= 2 and close(words[i], words[i + 1]):
+        if (re.fullmatch(r"\D{0,3}\d{1,6}[.,]", texts[0]) and re.fullmatch(r"\d{2}", texts[1])) \
+                or (re.fullmatch(r"\D{0,3}\d{1,6}", texts[0]) and re.fullmatch(r"[.,]\d{2}", texts[1])):
+            return 2
+        if len(texts) == 3 and re.fullmatch(r"\D{0,3}\d{1,6}", texts[0]) and texts[1] in (".", ",") \
+                and re.fullmatch(r"\d{2}", texts[2]) and close(words[i + 1], words[i + 2]):
+            return 3
+    return 1
+
+
 def _joined_amounts(words: list[Word]) -> list[Word]:
     """OCR splits "29.30" into "29." and "30" (or "29" "." "30"): put such pieces back together."""
     out: list[Word] = []
     i = 0
     while i < len(words):
-        w = words[i]
-        nxt = words[i + 1] if i + 1 < len(words) else None
-        pieces = nxt is not None and (
-            (re.fullmatch(r"\D{0,3}\d{1,6}[.,]", w.text) and re.fullmatch(r"\d{2}", nxt.text))
-            or (re.fullmatch(r"\D{0,3}\d{1,6}", w.text) and re.fullmatch(r"[.,]\d{2}", nxt.text)))
-        if pieces and nxt.bbox[0] - w.bbox[2] < 2.5 * max(w.bbox[3] - w.bbox[1], 1):
-            out.append(w.model_copy(update={"text": w.text + nxt.text,
-                                            "bbox": (w.bbox[0], min(w.bbox[1], nxt.bbox[1]), nxt.bbox[2], max(w.bbox[3], nxt.bbox[3])),
-                                            "conf": min(w.conf, nxt.conf)}))
-            i += 2
-            continue
-        out.append(w)
-        i += 1
+        n = _amount_pieces(words, i)
+        parts = words[i:i + n]
+        out.append(parts[0] if n == 1 else parts[0].model_copy(update={
+            "text": "".join(w.text for w in parts),
+            "bbox": (parts[0].bbox[0], min(w.bbox[1] for w in parts), parts[-1].bbox[2], max(w.bbox[3] for w in parts)),
+            "conf": min(w.conf for w in parts)}))
+        i += n
     return out
 
 
@@ -138,6 +149,9 @@ def _rounded_total(best: Found, cands: list[Found], lines: list[Line], rules: Ru
     return best
 
 
+WEAK_TOTAL_LABEL = 0.6  # label score below which cash - change outweighs a labelled total
+
+
 def _total(lines: list[Line], rules: Rules, is_receipt: bool = False) -> Found | None:
     """The labelled grand total, cross-checked with what was paid: cash - change = total.
 
@@ -159,7 +173,8 @@ def _total(lines: list[Line], rules: Rules, is_receipt: bool = False) -> Found |
     if agreeing:
         top = _best(agreeing)
         return Found(top.value, top.words, top.page, top.method, min(1.0, top.score * 1.08 + 0.05))
-    if best is None:
+    if best is None or best.score < WEAK_TOTAL_LABEL:
+        # No total, or only a weak label ("Amount"): what was paid minus the change stands in.
         return Found(format_amount(implied), cash.words + change.words, cash.page, "pattern", 0.75)
     return Found(best.value, best.words, best.page, best.method, best.score * 0.85)  # disagreement
 

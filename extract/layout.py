@@ -126,7 +126,10 @@ def find_label(line: Line, rule: FieldRule, min_ratio: float) -> LabelHit | None
     if not toks:
         return None
     joined = " " + " ".join(toks) + " "
-    lifted = rule.liftable if rule.lifted_by & set(toks) else frozenset()
+    # "Total (incl. GST)": a lifting word, also as OCR misreads it ("inciusive"), lifts the veto.
+    lifting = any(t in rule.lifted_by or (len(t) >= 5 and any(fuzz.ratio(t, l) >= 85 for l in rule.lifted_by if len(l) >= 5))
+                  for t in toks)
+    lifted = rule.liftable if lifting else frozenset()
     for ex in rule.exclude - lifted:
         if f" {ex} " in joined or (len(ex) >= 5 and any(fuzz.ratio(ex, t) >= 90 for t in toks)):
             return None
@@ -144,6 +147,12 @@ def find_label(line: Line, rule: FieldRule, min_ratio: float) -> LabelHit | None
                 if best is None or score > best.score:
                     best = LabelHit(line, label, line.tok_word[start], line.tok_word[start + n - 1], score)
                 break
+        if n >= 2 and (best is None or label.weight > best.score):
+            # "NETTOTAL": OCR lost the space inside a label (exactly that, no fuzzy match).
+            glued = "".join(label.tokens)
+            if glued in toks:
+                start = toks.index(glued)
+                best = LabelHit(line, label, line.tok_word[start], line.tok_word[start], label.weight)
     return best
 
 

@@ -104,6 +104,41 @@ def test_receipt_fields_with_ocr_noise_and_malaysian_day_first_date():
     _check_provenance(doc)
 
 
+def _receipt_total(rows) -> str | None:
+    head = [[("KEDAI RUNCIT SRI MAJU", 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
+    page = page_from_rows(head + rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    found = extract(document([page], "receipt")).fields.get("total_amount")
+    return found.value if found else None
+
+
+def test_an_amount_ocr_split_into_three_pieces_is_read_whole():
+    # "RM39 . 00": OCR saw gaps around the decimal point.
+    assert _receipt_total([[("ROTI 2", 40), ("RM26.00", 200)], [("Grand Total", 40), ("RM39 . 00", 180)]]) == "39.00"
+
+
+def test_an_ocr_misread_inclusive_still_lifts_the_tax_veto():
+    rows = [
+        [("Total Sales (Excluding GST) :", 40), ("20.00", 240)],
+        [("Total GST:", 40), ("1.20", 240)],
+        [("Total Sales (Inciusive of GsT)", 40), ("21.20", 240)],  # "Inclusive" misread
+        [("GST SUMMARY", 40)],
+        [("Total :", 40), ("20.00", 200), ("1.20", 250)],
+    ]
+    assert _receipt_total(rows) == "21.20"
+
+
+def test_a_label_ocr_glued_together_is_still_a_label():
+    rows = [[("SUB TOTAL", 40), ("295.00", 240)], [("ROUNDING ADJ", 40), ("-0.02", 240)],
+            [("NETTOTAL", 40), ("343.95", 240)]]
+    assert _receipt_total(rows) == "343.95"
+
+
+def test_cash_minus_change_outweighs_a_weak_amount_label():
+    rows = [[("Amount 14:11", 40), ("RM3.77", 220)], [("GST 6%", 40), ("RM0.23", 220)],
+            [("Paid", 40), ("RM4.00", 220)], [("Change", 40), ("RM0.00", 220)]]
+    assert _receipt_total(rows) == "4.00"
+
+
 def test_grand_total_preferred_over_total_and_subtotal():
     rows = [
         [("Sunrise Foods Ltd", 40)],
