@@ -34,6 +34,7 @@ from web.coding.production import ProductionError, export_rows, produce
 from web.coding.qc import QcError, docs_per_hour, field_agreement, qc_sample, same_value
 from web.coding.schema import CodingSchema, changes, load_schema, parse_form, prefill
 from web.coding.store import Batch, BatchDoc, CodingStore, NewDoc
+from web.coding.store import Coding as StoredCoding  # a row of the coding table, not ecm.document.Coding
 from web.context import context_of
 from ecm.db import database_path
 from web.documents import PDF, is_doc_id, load_document
@@ -489,6 +490,15 @@ def qc_compare(request: Request, batch_id: str, seq: str) -> Response:
     return _compare_page(request, batch_id, seq)
 
 
+def _both_codings(coding: CodingContext, batch: Batch, entry: BatchDoc, verb: str) -> tuple[StoredCoding, StoredCoding]:
+    """The first coder's and the QC coder's latest codings of a batch document (404 until both exist)."""
+    first = coding.store.latest(batch.id, entry.doc_id, ("code",))
+    second = coding.store.latest(batch.id, entry.doc_id, ("qc",))
+    if first is None or second is None:
+        raise NotFound(f"Both codings are needed to {verb}: code the document for QC first.")
+    return first, second
+
+
 def _compare_page(request: Request, batch_id: str, seq: str, errors: dict[str, str] | None = None,
                   status: int = 200) -> Response:
     ctx, coding = context_of(request), _coding(request)
@@ -496,10 +506,7 @@ def _compare_page(request: Request, batch_id: str, seq: str, errors: dict[str, s
     batch = _batch_or_404(request, batch_id)
     entry = _doc_or_404(request, batch, seq)
     _check_qc(user, batch, entry)
-    first = coding.store.latest(batch.id, entry.doc_id, ("code",))
-    second = coding.store.latest(batch.id, entry.doc_id, ("qc",))
-    if first is None or second is None:
-        raise NotFound("Both codings are needed to compare: code the document for QC first.")
+    first, second = _both_codings(coding, batch, entry, "compare")
     resolved = next((r for r in coding.store.qc_results(batch.id) if r.doc_id == entry.doc_id), None)
     final = coding.store.final(batch.id, entry.doc_id)
     rows = []
@@ -530,10 +537,7 @@ async def qc_resolve(request: Request, batch_id: str, seq: str) -> Response:
     batch = _batch_or_404(request, batch_id)
     entry = _doc_or_404(request, batch, seq)
     _check_qc(user, batch, entry)
-    first = coding.store.latest(batch.id, entry.doc_id, ("code",))
-    second = coding.store.latest(batch.id, entry.doc_id, ("qc",))
-    if first is None or second is None:
-        raise NotFound("Both codings are needed to resolve: code the document for QC first.")
+    first, second = _both_codings(coding, batch, entry, "resolve")
     raw = await request.form()
     agreement = field_agreement(first.values, second.values, coding.schema.names)
     values = dict(first.values)
