@@ -24,11 +24,11 @@ from ecm import __version__
 from ecm.backends import open_archive, open_executor, open_index
 from ecm.config import Config
 from ecm.document import FIELD_NAMES
-from ecm.errors import EcmError, ExitCode, NotFound
+from ecm.errors import EcmError, ExitCode
 from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
 from ecm.settings import command_config
 from ecm.tags import tag_document
-from search.review_state import NEEDS_REVIEW
+from search.review_state import NEEDS_REVIEW, queued
 from store import Archive, FsBlobStore, S3BlobStore
 from store.migrate import copy_store
 from web.cli import users_app  # cheap: web/__init__ does not import FastAPI
@@ -346,21 +346,17 @@ def review_cmd(
         index = open_index(config)
         offset, total, stale = 0, 0, 0
         while offset < _REVIEW_LIST_MAX:
-            result = index.search(f"review:{NEEDS_REVIEW}", limit=min(500, _REVIEW_LIST_MAX - offset), offset=offset)
-            total = result.total
-            for hit in result.hits:
-                try:
-                    doc = archive.get(hit.id)
-                except NotFound:
-                    continue  # deleted since it was indexed
-                reasons = needs_review(doc, config.review.threshold)
+            limit = min(500, _REVIEW_LIST_MAX - offset)
+            page, total = queued(index, archive, config.review.threshold, offset, limit)
+            for doc, reasons in page:
                 if reasons:
                     show(doc, reasons)
                 else:
                     stale += 1
-            offset += len(result.hits)
-            if not result.hits or offset >= total:
+            offset += limit
+            if offset >= total:
                 break
+        offset = min(offset, total)
         if total > offset:
             err_console.print(f"listed the first {offset} of {total}; narrow them with "
                               f"`ecm search 'review:{NEEDS_REVIEW} ...'`", highlight=False)

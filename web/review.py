@@ -31,37 +31,18 @@ from ecm.pipeline import learn_vendor
 from ecm.document import (
     CONTRACT_FIELDS, DOC_TYPES, FIELD_NAMES, INVOICE_FIELDS, Acceptance, DocType, Document, FieldValue, utcnow,
 )
-from ecm.errors import NotFound
-from search.review_state import NEEDS_REVIEW
+from extract.review import needs_review
+from search.review_state import QUEUE_QUERY, queued
 from web.access import REVIEWERS, csrf_checked, current_user, require
 from web.context import context_of
 from web.documents import is_doc_id, load_document
 from web.files import download_name
-
-try:  # the extractors' own rule, when there is one
-    from extract.review import needs_review  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the extract package's version
-    def needs_review(doc: Document, threshold: float) -> list[str]:
-        """Why ``doc`` needs a person to look at it (empty: it does not): a class or field
-        confidence below ``threshold``."""
-        reasons = []
-        if doc.status != "ok":
-            return reasons
-        if doc.doc_type is None:
-            reasons.append("not classified")
-        elif doc.doc_type.confidence < threshold:
-            reasons.append(f"doc_type {doc.doc_type.label} at {doc.doc_type.confidence:.0%}")
-        for name, field in doc.fields.items():
-            if field.confidence < threshold:
-                reasons.append(f"{name} at {field.confidence:.0%}")
-        return reasons
 
 __all__ = ["router", "needs_review", "review_queue", "QueueEntry", "QueuePage", "QUEUE_QUERY", "apply_corrections",
            "Correction"]
 
 router = APIRouter()
 reviewers = Depends(require(*REVIEWERS))
-QUEUE_QUERY = f"review:{NEEDS_REVIEW}"
 QUEUE_PAGE = 50  # entries per page of the queue
 QUEUE_MAX_OFFSET = 9_950  # deeper than 10,000 entries: narrow the queue with a search instead
 # The indexed state is older than the threshold now in force (``ecm reindex`` recomputes it).
@@ -93,23 +74,14 @@ class QueuePage:
 
 def review_queue(index: Any, archive: Any, threshold: float, offset: int = 0, limit: int = QUEUE_PAGE) -> QueuePage:
     """One page of the documents the index holds as ``review:needs-review``, with the reasons
-    read from their records at ``threshold``. A document deleted since it was indexed is left out."""
-    result = index.search(QUEUE_QUERY, limit=limit, offset=offset)
-    entries = []
-    for hit in result.hits:
-        doc_id = str(getattr(hit, "id", "") or "")
-        if not is_doc_id(doc_id):
-            continue
-        try:
-            doc = archive.get(doc_id)
-        except NotFound:
-            continue
-        entries.append(QueueEntry(
-            id=doc_id, name=download_name(doc.source, fallback=doc_id),
-            doc_type=doc.doc_type.label if doc.doc_type else "unclassified",
-            confidence=doc.doc_type.confidence if doc.doc_type else None,
-            reasons=needs_review(doc, threshold) or [STALE_REASON]))
-    return QueuePage(entries=entries, total=int(result.total))
+    read from their records at ``threshold`` (``search.review_state.queued``)."""
+    page, total = queued(index, archive, threshold, offset, limit)
+    entries = [QueueEntry(
+        id=doc.id or "", name=download_name(doc.source, fallback=doc.id or ""),
+        doc_type=doc.doc_type.label if doc.doc_type else "unclassified",
+        confidence=doc.doc_type.confidence if doc.doc_type else None,
+        reasons=reasons or [STALE_REASON]) for doc, reasons in page]
+    return QueuePage(entries=entries, total=total)
 
 
 def fields_to_review(doc: Document) -> list[str]:
