@@ -74,6 +74,10 @@ def date_order(text: str, rules: Rules) -> str:
     votes = 0
     for m in NUMERIC.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
+        seps = re.findall(r"[/.-]", m.group(0))
+        year = m.group(3)
+        if " " in m.group(0) or seps[0] != seps[1] or (len(year) == 4 and not 1950 <= int(year) <= 2099):
+            continue  # "12 - 20/1000", "10.85 .65": not a date, so no vote
         if a > 12 and 1 <= b <= 12:
             votes += 1
         elif b > 12 and 1 <= a <= 12:

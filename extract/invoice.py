@@ -14,6 +14,7 @@ from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
 from extract.found import Found
+from extract.ocrfix import fix_confusions
 from extract.layout import (Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
 from extract.rules import Rules, tokens
@@ -224,16 +225,27 @@ def _customer_lines(lines: list[Line], rules: Rules) -> set[int]:
     return out
 
 
+_REG_LABEL = re.compile(r"co[.\-]?\s*reg|\bco\.?\s*no\b|company\s*(no|reg)|reg\.?\s*no|gst\s*(id|no|reg)|\broc\b", re.I)
+_KEY_VALUE = re.compile(r"^\s*[A-Za-z][A-Za-z .#/]{1,24}?\s*:\s*\S")
+_POSTCODE = re.compile(r"(?<![\w\-/])\d{4,6}(?![\w\-/])")
+
+
 def _is_name_line(line: Line, rules: Rules) -> bool:
-    text = line.text
+    text = _REG_TAIL.sub("", line.text)  # "AEON CO. (M) BHD (126926-H)": judge the name, not the number
+    if _POSTCODE.search(text):
+        return False  # "46000 PETALING JAYA": a postcode, so an address line
+    if _KEY_VALUE.match(text) and not _OWNED_BY.match(text):
+        return False  # "Guest Name: Sanjay", "Salesperson : Ali": a labelled field
+    if _REG_LABEL.search(text):
+        return False  # "Co-REG:", "GST ID No": a registration number's label
     letters = sum(c.isalpha() for c in text)
     if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
         return False
     if not re.search(r"[A-Za-z]{2,}", text):
         return False
     norm = " ".join(line.toks)
-    if norm in _phrases(rules.vendor["not_names"]):
-        return False
+    if norm in _phrases(rules.vendor["not_names"]) or norm in _label_phrases(rules):
+        return False  # a title or a field's label ("Invoice Date")
     if len(norm) >= 6 and any(fuzz.ratio(norm, n) >= 82 for n in _phrases(rules.vendor["not_names"]) if len(n) >= 6):
         return False  # "TAX UWOICE": an OCR-mangled document title
     joined = f" {norm} "
@@ -246,6 +258,10 @@ def _is_name_line(line: Line, rules: Rules) -> bool:
     if set(line.toks) & _phrases(rules.vendor["address_words"]) and not _has_phrase(line.toks, rules.vendor["legal_suffixes"]):
         return False  # "KAWASAN PERINDUSTRIAN BALAKONG", "TAMAN BERKELEY"
     return True
+
+
+def _label_phrases(rules: Rules) -> frozenset[str]:
+    return _phrases(l.text for f in rules.fields.values() for l in f.labels)
 
 
 def _phrases(items) -> frozenset[str]:
@@ -317,10 +333,11 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
     # 2. Receipts print the shop's name first: a legal name (SDN BHD, ENTERPRISE...) among the
     #    first few name-like lines wins, else the first of them.
     if is_receipt:
-        for rank, line in enumerate(names[:3]):
+        header = _header(names, top, rules)
+        for rank, line in enumerate(header[:3]):
             if _has_phrase(line.toks, list(strong)):
                 words, text = list(line.words), line.text
-                prev = names[rank - 1] if rank else None
+                prev = header[rank - 1] if rank else None
                 rest = [t for t in line.toks if t not in _SUFFIX_TOKENS]
                 if prev is not None and len(rest) <= 1 and prev.order == line.order - 1 \
                         and not _has_phrase(prev.toks, list(strong)):
@@ -358,9 +375,25 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
     return None, None
 
 
+def _header(names: list[Line], top: list[Line], rules: Rules) -> list[Line]:
+    """The name-like lines above a receipt's first title, contact or date line: the shop's
+    own header ("TAX INVOICE" or "Tel:" ends it; a customer or owner named below is not it)."""
+    stops = [tokens(s) for s in rules.vendor["address_stops"]]
+    titles = _phrases(rules.vendor["not_names"])
+    end = None
+    for line in top:
+        if names and line.order <= names[0].order:
+            continue
+        toks = line.toks
+        if " ".join(toks) in titles or any(toks[:len(s)] == s for s in stops) or find_dates(line.text, "DMY"):
+            end = line.order
+            break
+    return [l for l in names if end is None or l.order < end] or names[:1]
+
+
 _SUFFIX_TOKENS = {"co", "m", "sdn", "bhd", "berhad", "s", "b", "inc", "ltd", "llc", "corp", "plc", "gmbh", "pte"}
 _OWNED_BY = re.compile(r"(?i)^\s*(?:dimiliki(?:\s+oleh)?|owned\s+by|operated\s+by)\s*:?\s*")
-_REG_TAIL = re.compile(r"[\s,]*(?:[\[({]\s*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?[0-9O][0-9OoSIl ]{3,}\s*-?\s*[A-Za-z¥]?\s*[\])}]?[\s,.;|]*$|[A-Z]{0,3}[0-9]{5,}\s?-\s?[A-Z¥])[\s,.;|]*$")
+_REG_TAIL = re.compile(r"[\s,]*(?:[\[({]\s*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?(?=[0-9OIl]*\d)[0-9OIl][0-9OoSIl ]{3,}\s*-?\s*[A-Za-z¥]?\s*[\])}]?[\s,.;|]*$|[A-Z]{0,3}[0-9]{5,}\s?-\s?[A-Z¥])[\s,.;|]*$")
 
 
 def _clean_name(text: str, rules: Rules | None = None) -> str:
@@ -368,15 +401,45 @@ def _clean_name(text: str, rules: Rules | None = None) -> str:
     text = _OWNED_BY.sub("", text)  # "Dimiliki: BANH MI CAFE SDN BHD": the owning company
     text = _REG_TAIL.sub("", text)  # "(139386 X)", "(417940-M)": the company registration number
     keep_dot = re.search(r"(?i)\b(?:inc|ltd|co|corp|llc|bhd|plc|pty|pte|b\.v|n\.v|s\.a)\.$", text) is not None
-    text = text.strip(" :;,.-|*'\"‘’“”©®€¢").strip() + ("." if keep_dot else "")
+    text = fix_confusions(text.strip(" :;,.-|*'\"‘’“”©®€¢").strip()) + ("." if keep_dot else "")
     if rules is not None:
         for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
             text = re.sub(pattern, repl, text)
+        text = _trim_name(text, rules)
     return text
 
 
-_REG_LINE = re.compile(r"(co\.?\s*reg|\bco\.?\s*no\b|company\s*(no|reg)|conpany|roc\b|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^[\[(]?[a-z]{0,3}\d{5,}\s?-?\s?[a-z]\)?$|^\(?\d[\d ]{4,}-?[a-z]\)?$|reg\.?\s*no|gst\s*(id|no|reg)|dimiliki|owned\s+by|owner\s+by|\bs/?b\b.*\(\d)", re.I)
+def _trim_name(text: str, rules: Rules) -> str:
+    """Drop what shares the name's line but is not the name: a title or label after it
+    ("Amazon Web Services Invoice", "Your Company Name Bill To") and an address after a
+    dash ("QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen")."""
+    parts = re.split(r"\s+[-|·•]\s+", text)
+    if len(parts) > 1 and any(_POSTCODE.search(p) or re.search(r"\d", p) for p in parts[1:]):
+        text = parts[0]
+    words = text.split()
+    ends = _phrases(rules.vendor["not_names"])
+    for n in (3, 2, 1):
+        if len(words) > n and " ".join(tokens(" ".join(words[-n:]))) in ends:
+            return " ".join(words[:-n]).rstrip(" :;,-|")
+    return text
+
+
+_REG_LINE = re.compile(r"(co[.\-]?\s*reg|\bco\.?\s*no\b|company\s*(no|reg)|conpany|roc\b|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^[\[(]?[a-z]{0,3}\d{5,}\s?-?\s?[a-z]\)?$|^\(?\d[\d ]{4,}-?[a-z]\)?$|reg\.?\s*no|gst\s*(id|no|reg)|dimiliki|owned\s+by|owner\s+by|\bs/?b\b.*\(\d)", re.I)
+_PRICE = re.compile(r"(?<![\d.,])\d{1,6}[.,]\d\d(?![\d.,/])")
+# A registration number opening the address's first line: "(CO.REG : 860671-D) LOT 1851-A ..."
+_REG_HEAD = re.compile(r"^\W*(?:(?:co\.?\s*r\w{2}|no)\.?\s*:?\s*)?(?=[0-9A-Z]*\d)[0-9A-Z]{5,}\s*-\s*[A-Z]\b\s*[)\]}]?[\s,.;|]*", re.I)
+_ADDRESS_LABEL = re.compile(r"(?i)^\s*(?:address|addr|adresse|anschrift)\s*[:.]?\s*")
+_EMAIL = re.compile(r"\w@\w|e-?mail", re.I)
 _PHONE = re.compile(r"(\+?\d[\d\s\-()]{7,}\d)")
+
+
+def _address_like(line: Line, rules: Rules) -> bool:
+    """A line that starts an address: "NO. 12 JALAN ...", "12 Main Street", "LOT 3, ...", a postcode."""
+    toks = line.toks
+    starts = _phrases(rules.vendor["address_starts"])
+    return bool(toks) and (toks[0] in starts or toks[0][:1].isdigit()
+                           or bool(set(toks) & _phrases(rules.vendor["address_words"]))
+                           or _POSTCODE.search(line.text) is not None)
 
 
 def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
@@ -387,7 +450,9 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
     stops = [tokens(s) for s in rules.vendor["address_stops"]]
     vx0, vy0, vx1, vy1 = vendor_line.bbox
     width = vendor_line.page_width
+    titles = _phrases(rules.vendor["not_names"])
     picked: list[Line] = []
+    skipped = 0
     last = vendor_line
     for line in lines[vendor_line.order + 1:vendor_line.order + 12]:
         if line.page != vendor_line.page:
@@ -397,24 +462,37 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             break  # a gap: the address block has ended
         if x1 < vx0 - 0.15 * width or x0 > vx1 + 0.15 * width:
             continue  # another column
-        if not is_receipt and x0 > vx0 + 0.25 * width:
-            continue  # invoices: a block further right ("Invoice No:" beside the address)
+        if not is_receipt and (x0 > vx0 + 0.25 * width or x1 <= vx0):
+            continue  # invoices: a block further right or left ("Invoice No:" beside the address)
         toks = line.toks
         if not toks:
             continue
         if _REG_LINE.search(line.text):
-            if picked and not re.search(r"[A-Za-z]{3,}.*\d|\d.*[A-Za-z]{3,}", _REG_TAIL.sub("", line.text)):
-                break
-            last = line
-            if not picked:
+            rest = _REG_TAIL.sub("", _REG_HEAD.sub("", line.text)).strip()
+            if not re.search(r"[A-Za-z]{3,}.*\d|\d.*[A-Za-z]{3,}", rest):
+                if picked:
+                    break
+                last = line
                 continue  # company registration number / "owned by" between name and address
-            stripped = _REG_TAIL.sub("", line.text).strip()
-            if not stripped:
-                continue
-        if any(toks[:len(s)] == s for s in stops) or "@" in line.text or find_dates(line.text, "DMY"):
-            break
-        if any(fuzz.ratio(toks[0], s[0]) >= 80 for s in stops if len(s) == 1 and len(s[0]) >= 3) and len(toks[0]) >= 3:
-            break  # "TEL" read as "TFL", "GST" as "BST"
+            toks = tokens(rest)  # "(CO REG 123456-X) LOT 5, JALAN ...": the address after the number
+        stop = (any(toks[:len(s)] == s for s in stops) or _EMAIL.search(line.text) or find_dates(line.text, "DMY")
+                or " ".join(toks) in titles
+                or (len(toks[0]) >= 3 and any(fuzz.ratio(toks[0], s[0]) >= 80
+                                              for s in stops if len(s) == 1 and len(s[0]) >= 3)))  # "TFL", "BST"
+        if stop:
+            if picked or skipped >= 4:
+                break
+            skipped += 1  # a date, tax number or title between the name and the address
+            last = line
+            continue
+        if skipped and not picked and not _address_like(line, rules):
+            skipped += 1
+            last = line
+            if skipped > 4:
+                break
+            continue
+        if picked and _PRICE.search(line.text):
+            break  # "1.00 X 21.32": the items have begun
         if _PHONE.search(line.text) and not re.search(r"[A-Za-z]{3,}", line.text):
             if picked:
                 break
@@ -427,7 +505,8 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             break
     if not picked or not any(c.isdigit() for l in picked for c in l.text):
         return None  # an address has a number or a postcode somewhere
-    text = re.sub(r"\s+", " ", " ".join(_REG_TAIL.sub("", l.text) for l in picked)).strip(" ,.|")
+    text = " ".join(_REG_TAIL.sub("", _REG_HEAD.sub("", l.text)) for l in picked)
+    text = fix_confusions(_ADDRESS_LABEL.sub("", re.sub(r"\s+", " ", text)).strip(" ,.|"))
     words = [w for l in picked for w in l.words]
     if vendors and vendor_name:
         known = vendors.match_address(vendor_name, text)

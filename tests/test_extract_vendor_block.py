@@ -1,0 +1,147 @@
+"""extract: the vendor's name and address block of receipts and invoices, as OCR leaves it."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract import extract
+from extract.dates import date_order
+from extract.ocrfix import fix_confusions
+from extract.rules import load_rules
+from test_classify_synthetic import document, page_from_rows
+
+
+def _fields(rows, doc_type="receipt") -> dict:
+    if doc_type == "receipt":
+        page = page_from_rows(rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    else:
+        page = page_from_rows(rows)
+    return {k: v.value for k, v in extract(document([page], doc_type)).fields.items()}
+
+
+@pytest.mark.parametrize("read, meant", [
+    ("400OO SHAH ALAM", "40000 SHAH ALAM"),  # O for 0 in a postcode
+    ("52oo0 KL", "52000 KL"),
+    ("L0T 5, GR0UND FL00R", "LOT 5, GROUND FLOOR"),  # 0 for O in words
+    ("LOT P.T. 2B11", "LOT P.T. 2811"),  # B for 8 between digits
+    ("IB51-A", "1851-A"),
+    ("411SO KLANG", "41150 KLANG"),
+])
+def test_ocr_digit_letter_swaps_are_undone(read, meant):
+    assert fix_confusions(read) == meant
+
+
+@pytest.mark.parametrize("text", ["S117, SECOND FLOOR", "JALAN 7/118B", "SS21/1A", "145G", "UNIT A0", "10T"])
+def test_lot_numbers_with_letters_are_left_alone(text):
+    assert fix_confusions(text) == text
+
+
+def test_a_date_and_a_tax_number_between_name_and_address_are_stepped_over():
+    rows = [
+        [("KEDAI BUKU CERIA SDN BHD", 40)],
+        [("10 Mar 2018 18:24", 60)],
+        [("GST Reg No. 001234567890", 40)],
+        [("12, Jalan Merbau 7/4,", 40)],
+        [("81200 Johor Bahru, Johor", 40)],
+        [("TAX INVOICE", 60)],
+        [("Total", 40), ("8.20", 220)],
+    ]
+    f = _fields(rows)
+    assert f["vendor_name"] == "KEDAI BUKU CERIA SDN BHD"
+    assert f["vendor_address"] == "12, Jalan Merbau 7/4, 81200 Johor Bahru, Johor"
+
+
+def test_the_shop_heading_the_receipt_wins_over_a_company_named_after_the_title():
+    rows = [
+        [("PERNIAGAAN SINAR BARU", 40)],
+        [("NO.9 JALAN MAWAR 2", 40)],
+        [("81750 MASAI", 40)],
+        [("TEL: 07-386 1111", 40)],
+        [("SIMPLIFIED TAX INVOICE", 40)],
+        [("GOLDEN ENGINEERING (M) SDN BHD", 40)],  # the customer, or an owner, below the title
+        [("TOTAL", 40), ("12.00", 220)],
+    ]
+    f = _fields(rows)
+    assert f["vendor_name"] == "PERNIAGAAN SINAR BARU"
+    assert f["vendor_address"] == "NO.9 JALAN MAWAR 2 81750 MASAI"
+
+
+def test_a_name_with_its_registration_number_beats_a_postcode_line():
+    rows = [
+        [("KEDAI CERIA CO. (M) BHO (126926-H)", 40)],  # OCR: "BHD" read "BHO"; reg number after it
+        [("3RD FLR, PLAZA MELATI", 40)],
+        [("CHERAS, 55100 KUALA LUMPUR", 40)],
+        [("GST ID : 002017394688", 40)],
+        [("TOTAL", 40), ("15.00", 220)],
+    ]
+    f = _fields(rows)
+    assert f["vendor_name"].startswith("KEDAI CERIA CO. (M)")
+    assert f["vendor_address"] == "3RD FLR, PLAZA MELATI CHERAS, 55100 KUALA LUMPUR"
+
+
+def test_a_labelled_field_is_not_the_vendor_name():
+    rows = [
+        [("Salesperson : Ahmad", 40)],
+        [("KEDAI MURAH", 40)],
+        [("NO 3 JALAN BESAR", 40)],
+        [("43000 KAJANG", 40)],
+        [("TOTAL", 40), ("5.00", 220)],
+    ]
+    assert _fields(rows)["vendor_name"] == "KEDAI MURAH"
+
+
+def test_the_address_stops_where_the_items_begin():
+    rows = [
+        [("PERNIAGAAN RIA", 40)],
+        [("TAX INVOICE", 60)],
+        [("NO7, JLN MERAK, SHAH ALAM.", 40)],
+        [("2 X 10.66 BASIN", 40), ("21.32", 220)],
+        [("TOTAL", 40), ("22.60", 220)],
+    ]
+    assert _fields(rows)["vendor_address"] == "NO7, JLN MERAK, SHAH ALAM"
+
+
+def test_a_registration_number_opening_the_address_is_dropped():
+    rows = [
+        [("SYARIKAT ANGSA SDN BHD", 40)],
+        [("(CO REG : 123456-X) LOT 5, JALAN KPB 6,", 40)],
+        [("43300 SERI KEMBANGAN", 40)],
+        [("TOTAL", 40), ("9.00", 220)],
+    ]
+    assert _fields(rows)["vendor_address"] == "LOT 5, JALAN KPB 6, 43300 SERI KEMBANGAN"
+
+
+def test_an_invoice_name_loses_the_title_and_address_sharing_its_line():
+    rows = [
+        [("Northwind Cloud Services Invoice", 40)],
+        [("Invoice Number:", 360), ("NW-2231", 470)],
+        [("Total Due", 360), ("$50.00", 470)],
+    ]
+    assert _fields(rows, "invoice")["vendor_name"] == "Northwind Cloud Services"
+    rows = [
+        [("Hostwerk AG - Uferweg 12 - D-63571 Gelnhausen", 40)],
+        [("Rechnung Nr:", 360), ("R-2231", 470)],
+        [("Gesamtbetrag", 360), ("50,00 EUR", 470)],
+    ]
+    assert _fields(rows, "invoice")["vendor_name"] == "Hostwerk AG"
+
+
+def test_an_address_label_is_not_part_of_the_address_and_a_left_column_is_ignored():
+    rows = [
+        [("Invoice Date", 300), ("Fabrikam Ltd", 420)],
+        [("14 Sep 2021", 300), ("ADDRESS: 12 Dove Lane", 420)],
+        [("Invoice Number", 300), ("Seattle WA 98101", 420)],
+        [("INV-7", 300)],
+        [("Total", 300), ("$10.00", 470)],
+    ]
+    f = _fields(rows, "invoice")
+    assert f["vendor_name"] == "Fabrikam Ltd"
+    assert f["vendor_address"] == "12 Dove Lane Seattle WA 98101"
+
+
+def test_number_runs_that_are_not_dates_do_not_decide_the_date_order():
+    rules = load_rules()
+    # "12 - 20/1000" and "10.85 .65" look month-first but are not dates; the receipt is Malaysian.
+    text = "KEDAI SDN BHD\nSELANGOR\n12 - 20/1000\n10.85 .65\n07-06-16 15:26\nTOTAL RM 5.00"
+    assert date_order(text, rules) == "DMY"
+    assert date_order("Delivered 13/02/2024\n12/20/2024", rules) == "DMY"  # real dates still vote
