@@ -99,10 +99,17 @@ def _party_name(chunk: str, cr: dict) -> str | None:
     if tail and tail.end() < len(name.rstrip(" ,.")):
         name = tail.group(0)
     name = name.strip(" ,;:.\"'“”‘’").strip()
-    if name.endswith((" Inc", " Ltd", " Corp", " Co", " L.P", " N.V", " B.V", " S.A", " LLC.")):
+    if name.lower().endswith((" inc", " ltd", " corp", " co", " l.p", " n.v", " b.v", " s.a", " llc.")):
         name += "." if not name.endswith(".") else ""
-    if not name or not name[0].isupper() or len(name) > 90 or len(name.split()) > 10:
+    if not name or len(name) > 90 or len(name.split()) > 10:
         return None
+    # A name starts with a capital, unless it is a company's own spelling ("salesforce.com, inc.",
+    # "uDate.com, Inc."): a first word with a dot or a capital inside, then a legal suffix.
+    first = name.split()[0]
+    if not (name[0].isupper() or (re.search(r"[.A-Z]", first) and re.match(cr["parties"]["through_last_suffix"], name))):
+        return None
+    if re.fullmatch(cr["parties"]["bare_suffix"], name):
+        return None  # "L.P", "LLC": a suffix split off its name
     if re.fullmatch(cr["parties"]["generic"], name.strip("\"'“”‘’ "), flags=re.I):
         return None
     if re.search(cr["parties"]["not_names"], name, flags=re.I):
@@ -110,13 +117,35 @@ def _party_name(chunk: str, cr: dict) -> str | None:
     return name
 
 
+def _signature_parties(index: TextIndex, cr: dict) -> Found | None:
+    """The names above the "By:" lines of the signature blocks: a letter agreement names its
+    parties in the letterhead and the acceptance, not in a "between ... and ..." sentence."""
+    rules = cr["parties"]["signature"]
+    text = index.text
+    names: list[tuple[str, int, int]] = []
+    for m in re.finditer(rules["by_line"], text, flags=re.I | re.M):
+        if m.start() == 0:
+            continue
+        prev_end = m.start() - 1  # the newline ending the line above
+        prev_start = text.rfind("\n", 0, prev_end) + 1
+        line = text[prev_start:prev_end].strip()
+        if not line or re.search(rules["not_names"], line, flags=re.I):
+            continue
+        name = _party_name(line, cr)
+        if name and name.lower() not in {n[0].lower() for n in names}:
+            names.append((name, prev_start, prev_end))
+    if not names:
+        return None
+    names = names[: cr["parties"]["max_parties"]]
+    return _found(index, names[0][1], names[-1][2], [n[0] for n in names], "pattern", rules["score"])
+
+
 def _parties(index: TextIndex, cr: dict) -> Found | None:
     text = index.text[: cr["parties"]["search_chars"]]
     flat = text.replace("\n", " ")  # same length: offsets stay valid
-    for pattern in cr["parties"]["preamble"]:
-        m = re.search(pattern, flat, flags=re.I | re.S)
-        if not m:
-            continue
+    # The earliest party list in the opening, whichever pattern finds it.
+    matches = [m for p in cr["parties"]["preamble"] if (m := re.search(p, flat, flags=re.I | re.S))]
+    for m in sorted(matches, key=lambda m: m.start()):
         span_start, body = m.start("body"), m.group("body")
         names: list[str] = []
         for chunk in _split_top_level(body, cr):
@@ -129,6 +158,9 @@ def _parties(index: TextIndex, cr: dict) -> Found | None:
                            0.95 if len(names) >= 2 else 0.7)
             if found:
                 return found
+    signed = _signature_parties(index, cr)
+    if signed:
+        return signed
     # Fallback: organisations spaCy finds in the opening text.
     from extract.nlp import entities
 
@@ -150,31 +182,54 @@ def _parties(index: TextIndex, cr: dict) -> Found | None:
 
 # ---------------------------------------------------------------- effective date
 
+def _date_score(text: str, hit, rank: int, rules: dict) -> float | None:
+    """How surely the date ``hit`` in ``text`` is the agreement's own date (None: not at all)."""
+    line_start = text.rfind("\n", 0, hit.start) + 1
+    line_end = text.find("\n", hit.end)
+    if re.search(rules["skip_line"], text[line_start: line_end if line_end >= 0 else len(text)], flags=re.I):
+        return None  # EDGAR page footers ("Source: ..., 10-K, 3/5/2001") are filing dates
+    before = text[max(0, hit.start - rules["context_chars"]): hit.start].replace("\n", " ").lower()
+    after = text[hit.end: hit.end + 40].replace("\n", " ").lower()
+    score = rules["first_date_score"]
+    for phrase, weight in rules["before"].items():
+        if re.search(phrase, before):
+            score = max(score, weight)
+    if re.search(rules["after_defined"], after):
+        score = max(score, 1.0)
+    # "the Mutual Nondisclosure Agreement, dated October 6, 2011" is another agreement's date;
+    # "terminating on May 31, 2016" is an end date.
+    elif any(re.search(p, before) for p in rules["not_own_date"].values()):
+        score = rules["not_own_score"]
+    return score - 0.01 * rank  # earlier is better among equals
+
+
 def _effective_date(index: TextIndex, order: str, cr: dict) -> Found | None:
     rules = cr["effective_date"]
     text = index.text
+    # "24 th day", "19 t h , 2012": PDF text often spaces out a superscript ordinal; closing it up
+    # (the spaces moved behind it) keeps every offset.
+    text = re.sub(r"(?<=\d) ?(?:s ?t|n ?d|r ?d|t ?h)\b",
+                  lambda m: m.group(0).replace(" ", "") + " " * m.group(0).count(" "), text)
     head = text[: rules["search_chars"]]
-    skip_line = re.compile(rules["skip_line"], re.I)
-    best: tuple[float, int, object] | None = None
+    best: tuple[float, object] | None = None
     for rank, hit in enumerate(find_dates(head, order)):
-        line_start = head.rfind("\n", 0, hit.start) + 1
-        line_end = head.find("\n", hit.end)
-        if skip_line.search(head[line_start: line_end if line_end >= 0 else len(head)]):
-            continue  # EDGAR page footers ("Source: ..., 10-K, 3/5/2001") are filing dates
-        before = head[max(0, hit.start - rules["context_chars"]): hit.start].replace("\n", " ").lower()
-        after = head[hit.end: hit.end + 40].replace("\n", " ").lower()
-        score = rules["first_date_score"]
-        for phrase, weight in rules["before"].items():
-            if re.search(phrase, before):
-                score = max(score, weight)
-        if re.search(rules["after_defined"], after):
-            score = max(score, 1.0)
-        score -= 0.01 * rank  # earlier is better among equals
-        if best is None or score > best[0]:
-            best = (score, rank, hit)
-    if best is None:
+        score = _date_score(head, hit, rank, rules)
+        if score is not None and (best is None or score > best[0]):
+            best = (score, hit)
+    # Without a stated date in the opening, the date beside the signatures: labelled ("Date:
+    # 9/4/12") or the first one in the signature block ("IN WITNESS WHEREOF ... 5/17/12").
+    if best is None or best[0] < rules["signed_score"]:
+        witness = [m.end() for m in re.finditer(rules["signature_block"], text, flags=re.I)]
+        for hit in find_dates(text, order):
+            before = text[max(0, hit.start - 30): hit.start]
+            in_block = any(0 <= hit.start - w <= rules["signature_block_chars"] for w in witness)
+            if (in_block or (hit.start >= len(head) and re.search(rules["signed"], before, flags=re.I))) \
+                    and _date_score(text, hit, 0, rules) is not None:
+                best = (rules["signed_score"], hit)
+                break
+    if best is None or best[0] < rules["min_score"]:
         return None
-    score, _rank, hit = best
+    score, hit = best
     return _found(index, hit.start, hit.end, hit.value, "pattern", min(score, 1.0))
 
 
@@ -225,31 +280,52 @@ def _number(text: str, cr: dict) -> int | None:
     return None
 
 
+def _durations(flat: str, cr: dict):
+    """Every stated duration as (start, end, ISO value): "two (2) years", "the second anniversary"."""
+    rules = cr["term"]
+    for m in re.finditer(rules["duration"], flat, flags=re.I):
+        n = _number(m.group("paren") or m.group("num"), cr)
+        if n and n <= 100:
+            # The duration as the contract states it: "twelve (12) months" is P12M, not P1Y.
+            yield m.start(), m.end(), f"P{n}Y" if m.group("unit").lower().startswith("year") else f"P{n}M"
+    for m in re.finditer(rules["anniversary"], flat, flags=re.I):
+        n = _number(re.sub(r"(?<=\d)(?:st|nd|rd|th)$", "", m.group("num")), cr)
+        if n:
+            yield m.start(), m.end(), f"P{n}Y"
+
+
+def _term_score(flat: str, start: int, end: int, rules: dict) -> float:
+    """How surely the duration at flat[start:end] is the agreement's term: its sentence must say
+    so ("This Agreement shall remain in effect for ...", "The term of this Agreement is ...")."""
+    window = flat[max(0, start - rules["context_chars"]): start]
+    ends = list(re.finditer(rules["sentence_end"], window))
+    sentence_start = start - len(window) + (ends[-1].end() if ends else 0)
+    clause = flat[sentence_start: start].lower()
+    heading = flat[max(0, sentence_start - rules["heading_chars"]): sentence_start].lower()
+    after = flat[end: end + rules["after_chars"]].lower()
+    if any(re.search(p, clause) for p in rules["reject_before"].values()) \
+            or any(re.search(p, after) for p in rules["reject_after"].values()):
+        return 0.0
+    score = 0.0
+    for patterns, text in ((rules["subject"], clause), (rules["after"], after), (rules["heading"], heading)):
+        for phrase, weight in patterns.items():
+            if re.search(phrase, text):
+                score = max(score, weight)
+    return score
+
+
 def _term(index: TextIndex, cr: dict) -> Found | None:
     flat = index.text.replace("\n", " ")
     rules = cr["term"]
-    best: tuple[float, re.Match, str] | None = None
-    for m in re.finditer(rules["duration"], flat, flags=re.I):
-        n = _number(m.group("paren") or m.group("num"), cr)
-        if not n or n > 100:
-            continue
-        unit = m.group("unit").lower()
-        # The duration as the contract states it: "twelve (12) months" is P12M, not P1Y.
-        value = f"P{n}Y" if unit.startswith("year") else f"P{n}M"
-        context = flat[max(0, m.start() - rules["context_chars"]): m.end() + 60].lower()
-        score = 0.0
-        for phrase, weight in rules["context"].items():
-            if re.search(phrase, context):
-                score = max(score, weight)
-        for phrase, penalty in rules["penalty"].items():
-            if re.search(phrase, context):
-                score -= penalty
-        if score > 0 and (best is None or score > best[0]):
-            best = (score, m, value)
+    best: tuple[float, int, int, str] | None = None
+    for start, end, value in sorted(_durations(flat, cr)):
+        score = _term_score(flat, start, end, rules)
+        if score >= rules["min_score"] and (best is None or score > best[0]):
+            best = (score, start, end, value)
     if best is None:
         return None
-    score, m, value = best
-    return _found(index, m.start(), m.end(), value, "pattern", min(score, 1.0))
+    score, start, end, value = best
+    return _found(index, start, end, value, "pattern", min(score, 1.0))
 
 
 # ---------------------------------------------------------------- all fields
