@@ -37,7 +37,10 @@ _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?(\d{4}|\d{2})(?![\d])")
 DAY_MONTH = re.compile(
-    rf"(?<![\w])(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+day)?(?:\s+of)?[\s.,/-]*({_MON})\.?[\s.,/-]*((?:19|20)\d\d|\d\d)(?!\d)",
+    # Not "Exhibit 10.1 March 15, 2016": a day never follows "10." and a two-digit "year"
+    # followed by a full year is the day of a month-first date.
+    rf"(?<![\w])(?<!\d\.)(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+day)?(?:\s+of)?[\s.,/-]*({_MON})\.?[\s.,/-]*"
+    rf"((?:19|20)\d\d|\d\d(?!\s*,?\s*(?:19|20)\d\d))(?!\d)",
     re.I,
 )
 MONTH_DAY = re.compile(

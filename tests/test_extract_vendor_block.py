@@ -145,3 +145,10 @@ def test_number_runs_that_are_not_dates_do_not_decide_the_date_order():
     text = "KEDAI SDN BHD\nSELANGOR\n12 - 20/1000\n10.85 .65\n07-06-16 15:26\nTOTAL RM 5.00"
     assert date_order(text, rules) == "DMY"
     assert date_order("Delivered 13/02/2024\n12/20/2024", rules) == "DMY"  # real dates still vote
+
+
+def test_an_exhibit_number_before_a_month_first_date_is_not_its_day():
+    from extract.dates import find_dates
+
+    assert [d.value for d in find_dates("Exhibit 10.1\nMarch 15, 2016", "DMY")] == ["2016-03-15"]
+    assert [d.value for d in find_dates("on 1 March 15 we met", "DMY")] == ["2015-03-01"]
