@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ecm.document import FieldValue, Word
-from extract.layout import mean_conf, union_box
+from extract.layout import union_box
 from extract.rules import Rules
 
 if TYPE_CHECKING:
@@ -31,8 +31,9 @@ class Found:
 
 def raw_confidence(found: Found, rules: Rules) -> float:
     """The method's base (known vendor > labelled + layout > pattern > position > NER guess),
-    scaled by the evidence quality and lowered when OCR was unsure of the words."""
-    ocr = mean_conf(found.words) if found.words else 1.0
+    scaled by the evidence quality and lowered when OCR was unsure of any of the words (one
+    misread word makes the whole value wrong, so the least sure word counts, not the average)."""
+    ocr = min(w.conf for w in found.words) if found.words else 1.0
     confidence = rules.confidence[found.method] * max(0.0, min(1.0, found.score)) * (0.6 + 0.4 * ocr)
     return round(max(0.0, min(1.0, confidence)), 4)
 

@@ -98,6 +98,32 @@ def _amount(words: list[Word]) -> tuple[str, list[Word]] | None:
 
 # ---------------------------------------------------------------- labelled values
 
+def _glued_value(hit) -> Word | None:
+    """What follows the label inside the label's last word ("n°562044387", "No.123"), if the
+    label ends inside that word."""
+    word = hit.line.words[hit.last_word]
+    word_toks = tokens(word.text)
+    last = hit.label.tokens[-1] if hit.label.tokens else None
+    if last is None or len(word_toks) < 2 or word_toks[-1] == last or last not in word_toks[:-1]:
+        return None
+    m = re.search(rf"(?i){re.escape(last)}(?:[°º.:#]+\s*|(?=\d))", word.text)  # not "invoice_number_1"
+    rest = word.text[m.end():] if m else ""
+    return word.model_copy(update={"text": rest}) if rest and any(c.isdigit() for c in rest) else None
+
+
+_NUMBER_SHAPE = re.compile(r"^(?:#\s?[A-Z]{0,4}[-/]?|INV[-/#.]?)(?=[\w\-/]*\d{3})[A-Z0-9][\w\-/]*$")
+
+
+def _unlabelled_number(lines: list[Line]) -> Found | None:
+    """With no label read: a number that says what it is by itself ("#INV-2025-001", "INV/2023/0008")
+    near the top of the first page."""
+    for line in [l for l in lines if l.page == 1][:15]:
+        for w in line.words:
+            if _NUMBER_SHAPE.match(w.text) and not find_dates(w.text, "DMY"):
+                return Found(w.text.lstrip("#").strip(), [w], line.page, "pattern", 0.8)
+    return None
+
+
 def _labelled(field: str, lines: list[Line], rules: Rules, parse) -> list[Found]:
     rule = rules.fields[field]
     out: list[Found] = []
@@ -106,6 +132,9 @@ def _labelled(field: str, lines: list[Line], rules: Rules, parse) -> list[Found]
         if hit is None:
             continue
         right = words_right_of(hit, lines)
+        glued = _glued_value(hit)
+        if glued is not None:
+            right = [glued, *right]  # "Facture n°562044387": the value shares the label's word
         parsed = parse(right) if right else None
         if parsed:
             out.append(Found(parsed[0], parsed[1], line.page, "label_right", hit.score))
@@ -569,7 +598,7 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
         return found if found and plausible(found[0]) else None
 
     if "invoice_number" in wanted:
-        f = _best(_labelled("invoice_number", lines, rules, _identifier))
+        f = _best(_labelled("invoice_number", lines, rules, _identifier)) or _unlabelled_number(lines)
         if f:
             out["invoice_number"] = f
     if "po_number" in wanted:

@@ -15,7 +15,7 @@ from ecm.document import Document, Word
 from extract.rules import FieldRule, Label, tokens
 
 __all__ = ["Line", "LabelHit", "TextIndex", "doc_lines", "segment_lines", "union_box", "find_label",
-           "words_right_of", "words_below", "mean_conf"]
+           "words_right_of", "words_below"]
 
 Box = tuple[float, float, float, float]
 
@@ -53,10 +53,6 @@ class Line:
 def union_box(words: list[Word]) -> Box:
     return (min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
             max(w.bbox[2] for w in words), max(w.bbox[3] for w in words))
-
-
-def mean_conf(words: list[Word]) -> float:
-    return sum(w.conf for w in words) / len(words) if words else 0.0
 
 
 def doc_lines(doc: Document) -> list[Line]:

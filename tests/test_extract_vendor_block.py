@@ -152,3 +152,39 @@ def test_an_exhibit_number_before_a_month_first_date_is_not_its_day():
 
     assert [d.value for d in find_dates("Exhibit 10.1\nMarch 15, 2016", "DMY")] == ["2016-03-15"]
     assert [d.value for d in find_dates("on 1 March 15 we met", "DMY")] == ["2015-03-01"]
+
+
+def test_one_unsure_word_makes_the_whole_value_unsure():
+    from ecm.document import Word
+    from extract.found import Found, raw_confidence
+
+    rules = load_rules()
+    sure = [Word(text=t, bbox=(i * 50, 0, i * 50 + 40, 10), conf=0.95) for i, t in enumerate("LOT 3 JALAN PELABUR 23/1".split())]
+    one_unsure = [w.model_copy(update={"conf": 0.2}) if w.text == "JALAN" else w for w in sure]
+    high = raw_confidence(Found("LOT 3 JALAN PELABUR 23/1", sure, 1, "position"), rules)
+    low = raw_confidence(Found("LOT 3 JALAN PELABUR 23/1", one_unsure, 1, "position"), rules)
+    # Four sure words of five would average 0.8; the least sure word decides instead.
+    assert low == pytest.approx(rules.confidence["position"] * (0.6 + 0.4 * 0.2), abs=1e-3)
+    assert low < 0.75 * high
+
+
+def test_an_invoice_number_glued_to_its_label_is_read():
+    rows = [
+        [("Free Telecom SAS", 40)],
+        [("Facture n°562044387 du 02 Juillet 2015", 40)],
+        [("A/c No.0000", 40)],  # an account number is not the invoice number
+        [("Total TTC", 360), ("29,99 €", 470)],
+    ]
+    assert _fields(rows, "invoice")["invoice_number"] == "562044387"
+    rows = [[("Free Telecom SAS", 40)], [("Invoice Number:", 40), ("invoice_number_1", 200)],
+            [("Total", 360), ("9.99", 470)]]
+    assert _fields(rows, "invoice")["invoice_number"] == "invoice_number_1"  # "_" glues no label
+
+
+def test_a_number_that_says_what_it_is_stands_in_for_a_missing_label():
+    rows = [
+        [("NAVLO@) CG E", 40), ("#INV-2025-001", 300)],  # the title "INVOICE" lost to OCR
+        [("Acme Corporation", 40)],
+        [("Total", 360), ("$120.00", 470)],
+    ]
+    assert _fields(rows, "invoice")["invoice_number"] == "INV-2025-001"

@@ -108,3 +108,19 @@ def test_without_tesseract_words_a_character_wide_gap_is_a_space():
     assert [w.text for w in rapid._line_words(quads, text, 0.9, line=0, gaps=None)] == ["NO", "12"]
     quads, text = _chars("NO 12")  # its own space, no extra gap
     assert [w.text for w in rapid._line_words(quads, text, 0.9, line=0, gaps=None)] == ["NO", "12"]
+
+
+def test_a_word_the_two_engines_read_differently_is_marked_unsure():
+    from ecm.document import Word
+
+    ours = [Word(text="TAMAN", bbox=(0, 10, 60, 30), conf=0.95, line=0),
+            Word(text="BERKELEY", bbox=(70, 10, 160, 30), conf=0.95, line=0),
+            Word(text="41150", bbox=(170, 10, 230, 30), conf=0.95, line=0)]
+    theirs = [Word(text="TAHAN", bbox=(1, 11, 59, 29), conf=0.8, line=0),       # read differently
+              Word(text="BERKE", bbox=(70, 11, 110, 29), conf=0.9, line=0),     # split in two,
+              Word(text="LEY,", bbox=(112, 11, 160, 29), conf=0.9, line=0)]     # same letters
+    checked = rapid.cross_checked(ours, theirs)
+    assert checked[0].conf == pytest.approx(0.4)  # half the lower of 0.95 and 0.8
+    assert checked[1].conf == 0.95  # both read BERKELEY
+    assert checked[2].conf == 0.0  # Tesseract saw nothing there
+    assert [w.text for w in checked] == ["TAMAN", "BERKELEY", "41150"]  # the text is RapidOCR's
