@@ -120,7 +120,8 @@ def test_a_word_the_two_engines_read_differently_is_marked_unsure():
               Word(text="BERKE", bbox=(70, 11, 110, 29), conf=0.9, line=0),     # split in two,
               Word(text="LEY,", bbox=(112, 11, 160, 29), conf=0.9, line=0)]     # same letters
     checked = rapid.cross_checked(ours, theirs)
-    assert checked[0].conf == pytest.approx(0.4)  # half the lower of 0.95 and 0.8
+    assert checked[0].conf == pytest.approx(0.95 * rapid.DISAGREE)
     assert checked[1].conf == 0.95  # both read BERKELEY
-    assert checked[2].conf == 0.0  # Tesseract saw nothing there
+    assert checked[2].conf == pytest.approx(0.95 * rapid.UNSEEN)  # Tesseract saw nothing there
+    assert checked[0].conf < checked[2].conf < checked[1].conf
     assert [w.text for w in checked] == ["TAMAN", "BERKELEY", "41150"]  # the text is RapidOCR's
