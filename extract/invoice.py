@@ -203,20 +203,41 @@ def _total(lines: list[Line], rules: Rules, is_receipt: bool = False) -> Found |
     if agreeing:
         top = _best(agreeing)
         return Found(top.value, top.words, top.page, top.method, min(1.0, top.score * 1.08 + 0.05))
+    printed = _printed_amount(implied, lines, {tuple(w.bbox) for w in cash.words + change.words})
+    if printed is not None:
+        # What was paid is printed again on a line whose label OCR lost ("(3A S4los (Inclusive
+        # of GST) : 599.45"): two readings agree where the labelled candidate stands alone.
+        line, word = printed
+        return Found(format_amount(implied), [word], line.page, "pattern", 0.9)
     if best is None or best.score < WEAK_TOTAL_LABEL:
         # No total, or only a weak label ("Amount"): what was paid minus the change stands in.
         return Found(format_amount(implied), cash.words + change.words, cash.page, "pattern", 0.75)
     return Found(best.value, best.words, best.page, best.method, best.score * 0.85)  # disagreement
 
 
+def _printed_amount(amount: Decimal, lines: list[Line], skip: set[tuple]) -> tuple[Line, Word] | None:
+    """A word reading exactly ``amount``, other than those at the boxes in ``skip``."""
+    for line in lines:
+        for w in _joined_amounts(line.words):
+            if tuple(w.bbox) in skip:
+                continue
+            parsed = _amount([w])
+            if parsed and Decimal(parsed[0]) == amount:
+                return line, w
+    return None
+
+
+_ROUNDING = Decimal("0.02")  # totals rounded to 5 cents differ from subtotal + tax by up to 2 cents
+
+
 def _reconciled_tax(cands: list[Found], total: Found, lines: list[Line], rules: Rules) -> Found | None:
-    """The tax that makes subtotal + tax = total (within a cent), when a subtotal is printed;
+    """The tax that makes subtotal + tax = total (within a rounding), when a subtotal is printed;
     an "amount" equal to the subtotal is never the tax (a misread row)."""
     subs = {Decimal(c.value) for c in _labelled("subtotal", lines, rules, _amount)}
     if not subs or not cands:
         return None
     t = Decimal(total.value)
-    agreeing = [c for c in cands if any(abs(s + Decimal(c.value) - t) <= Decimal("0.01") for s in subs)]
+    agreeing = [c for c in cands if any(abs(s + Decimal(c.value) - t) <= _ROUNDING for s in subs)]
     if agreeing:
         best = _best(agreeing)
         return Found(best.value, best.words, best.page, best.method, min(1.0, best.score * 1.08 + 0.05))

@@ -163,7 +163,8 @@ def words_right_of(hit: LabelHit, lines: list[Line], max_words: int = 12) -> lis
         w for line in lines
         if line.page == hit.line.page and line is not hit.line
         for w in line.words
-        if w.bbox[0] >= x1 - 1 and abs((w.bbox[1] + w.bbox[3]) / 2 - (y0 + y1) / 2) < 0.6 * h
+        if w.bbox[0] >= x1 - 1 and (abs((w.bbox[1] + w.bbox[3]) / 2 - (y0 + y1) / 2) < 0.6 * h
+                                    or min(y1, w.bbox[3]) - max(y0, w.bbox[1]) >= 0.5 * h)  # a taller value box
     ]
     # Receipts print the amount far right of its label, so no gap limit: the value parsers
     # take the first value-looking word in reading order.

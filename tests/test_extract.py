@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecm.document import FieldValue
+from ecm.document import FieldValue, Word
 from extract import extract
 from test_classify_synthetic import document, page_from_rows, text_page
 
@@ -137,6 +137,23 @@ def test_cash_minus_change_outweighs_a_weak_amount_label():
     rows = [[("Amount 14:11", 40), ("RM3.77", 220)], [("GST 6%", 40), ("RM0.23", 220)],
             [("Paid", 40), ("RM4.00", 220)], [("Change", 40), ("RM0.00", 220)]]
     assert _receipt_total(rows) == "4.00"
+
+
+def test_paid_amount_printed_again_outweighs_a_tax_summary_total():
+    # The grand total's label is lost to OCR; cash - change = 599.45 is printed on that line too.
+    rows = [[("(3A S4los (Inclusive of GST) :", 40), ("599.45", 240)], [("CASH :", 40), ("599.45", 240)],
+            [("Change :", 40), ("0.00", 240)], [("Tax Code % Amt (RM) Tax (RM)", 40)],
+            [("Total:", 40), ("77.93", 240)]]
+    assert _receipt_total(rows) == "599.45"
+
+
+def test_a_value_box_taller_than_its_label_is_still_on_its_row():
+    head = [[("KEDAI RUNCIT SRI MAJU", 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
+    page = page_from_rows(head + [[("Subtotal:", 40), ("99.85", 200)], [("Total:", 40)]],
+                          unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    x0, y0, x1, y1 = page.words[-1].bbox  # "Total:" — its amount printed larger, reaching lower
+    page.words.append(Word(text="105.00", bbox=(200, y0 + 3, 260, y1 + 14), conf=0.9, line=99))
+    assert extract(document([page], "receipt")).fields["total_amount"].value == "105.00"
 
 
 def test_grand_total_preferred_over_total_and_subtotal():
