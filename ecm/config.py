@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from ecm.errors import ConfigError
+from extract.review import DEFAULT_THRESHOLD
 
 __all__ = ["Config", "load_config"]
 
@@ -67,9 +68,8 @@ class QueueConfig(BaseModel):
 
 class ReviewConfig(BaseModel):
     # Documents with a class or field confidence below go to review. Confidences are calibrated
-    # (P(right)); 0.85 is where auto-accepted values were >= 98% right on dev in cross-validation
-    # (bench/accuracy.py --cv; the lowest such threshold was 0.81-0.85 depending on the OCR).
-    threshold: float = 0.85
+    # (P(right)); the default is explained in extract/review.py.
+    threshold: float = DEFAULT_THRESHOLD
 
 
 class WebConfig(BaseModel):

@@ -4,6 +4,7 @@ import pytest
 
 from ecm.config import load_config
 from ecm.errors import ConfigError
+from extract.review import DEFAULT_THRESHOLD
 
 
 def test_defaults_put_data_under_home(tmp_path: Path):
@@ -45,7 +46,7 @@ def test_missing_explicit_config_file(tmp_path: Path):
 def test_threshold_precedence_env_then_stored_then_file_then_default(tmp_path: Path):
     from ecm.settings import SettingsStore, configured, effective_config
 
-    assert effective_config(tmp_path, env={}).review.threshold == 0.85  # the default
+    assert effective_config(tmp_path, env={}).review.threshold == DEFAULT_THRESHOLD  # the default
     assert not (tmp_path / "ecm.sqlite").exists()  # reading settings never creates the database
     (tmp_path / "ecm.toml").write_text("[review]\nthreshold = 0.7\n")
     assert effective_config(tmp_path, env={}).review.threshold == 0.7  # the file
@@ -61,7 +62,7 @@ def test_a_bad_stored_threshold_falls_back_to_the_configuration(tmp_path: Path):
     from ecm.settings import SettingsStore, effective_config
 
     SettingsStore(tmp_path / "ecm.sqlite").set("review.threshold", "lots", by="user:admin")
-    assert effective_config(tmp_path, env={}).review.threshold == 0.85
+    assert effective_config(tmp_path, env={}).review.threshold == DEFAULT_THRESHOLD
 
 
 def test_a_database_without_settings_is_no_override(tmp_path: Path):
@@ -70,4 +71,4 @@ def test_a_database_without_settings_is_no_override(tmp_path: Path):
     from ecm.settings import effective_config
 
     sqlite3.connect(tmp_path / "ecm.sqlite").execute("CREATE TABLE users (name TEXT)").connection.close()
-    assert effective_config(tmp_path, env={}).review.threshold == 0.85
+    assert effective_config(tmp_path, env={}).review.threshold == DEFAULT_THRESHOLD
