@@ -398,12 +398,20 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
             return Found(_clean_name(line.text, rules), line.words, line.page, "position", 0.9), line
         return None, None
 
-    # 3. Invoices: the top-most line that reads like an organisation (suffix: Inc., GmbH, Ltd...).
+    # 3. Invoices: a name line the sender's own web or mail address spells ("Azure Interior" and
+    #    www.azure-interior.com, "Jaxson Van Doorn" and jaxson.vandoorn@gmail.com).
+    spelled = _web_names(lines)
+    for rank, line in enumerate(names):
+        key = "".join(c for c in _REG_TAIL.sub("", line.text).lower() if c.isalnum())
+        if len(key) >= 4 and key in spelled:
+            return Found(_clean_name(line.text, rules), line.words, line.page, "pattern", 1.0 - 0.02 * rank), line
+
+    # 4. Invoices: the top-most line that reads like an organisation (suffix: Inc., GmbH, Ltd...).
     for rank, line in enumerate(names):
         if _has_phrase(line.toks, suffixes):
             return Found(_clean_name(line.text, rules), line.words, line.page, "pattern", 1.0 - 0.02 * rank), line
 
-    # 4. A named organisation near the top (spaCy), for invoices with plain vendor names.
+    # 5. A named organisation near the top (spaCy), for invoices with plain vendor names.
     if top:
         from extract.nlp import entities
 
@@ -419,7 +427,7 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
             if _is_name_line(line, rules) and len(ent) >= 3:
                 return Found(_clean_name(line.text, rules), line.words, line.page, "ner", 1.0), line
 
-    # 5. Position: the first name-like line.
+    # 6. Position: the first name-like line.
     for rank, line in enumerate(names[:4]):
         return Found(_clean_name(line.text, rules), line.words, line.page, "position", 1.0 - 0.05 * rank), line
     return None, None
@@ -439,6 +447,28 @@ def _header(names: list[Line], top: list[Line], rules: Rules) -> list[Line]:
             end = line.order
             break
     return [l for l in names if end is None or l.order < end] or names[:1]
+
+
+_WEB = re.compile(r"(?i)(?:([\w.+-]+)@|(?:https?://)?(?:www\.))?((?:[a-z0-9-]+\.)*([a-z0-9-]+))\.[a-z]{2,6}\b")
+_MAIL_HOSTS = {"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "icloud", "aol", "gmx", "web",
+               "protonmail", "mail", "example"}
+
+
+def _web_names(lines: list[Line]) -> set[str]:
+    """What web and mail addresses in the document spell, letters and digits only: a domain's
+    name ("azure-interior.com" -> "azureinterior"), and the person of a personal mailbox
+    ("jaxson.vandoorn@gmail.com" -> "jaxsonvandoorn")."""
+    out: set[str] = set()
+    for line in lines:
+        for m in _WEB.finditer(line.text):
+            local, host, name = m.group(1), m.group(2), m.group(3)
+            if not (local or "www" in m.group(0).lower() or "@" in line.text):
+                continue  # "Co. Ltd.": not an address
+            if name.lower() not in _MAIL_HOSTS:
+                out.add(re.sub(r"[^a-z0-9]", "", name.lower()))
+            elif local:
+                out.add(re.sub(r"[^a-z0-9]", "", local.lower()))
+    return out
 
 
 _SUFFIX_TOKENS = {"co", "m", "sdn", "bhd", "berhad", "s", "b", "inc", "ltd", "llc", "corp", "plc", "gmbh", "pte"}

@@ -188,3 +188,24 @@ def test_a_number_that_says_what_it_is_stands_in_for_a_missing_label():
         [("Total", 360), ("$120.00", 470)],
     ]
     assert _fields(rows, "invoice")["invoice_number"] == "INV-2025-001"
+
+
+def test_the_senders_web_or_mail_address_picks_the_vendor_line():
+    rows = [
+        [("Global Wholesaler", 40)],  # the customer, printed first
+        [("Azure Interior", 40)],
+        [("4557 De Silva St", 40)],
+        [("Invoice Number:", 360), ("INV/2023/0008", 470)],
+        [("Total", 360), ("$279.84", 470)],
+        [("(870)-931-0505 http://www.azure-interior.com", 40)],
+    ]
+    assert _fields(rows, "invoice")["vendor_name"] == "Azure Interior"
+    rows = [
+        [("Invoice", 40)],
+        [("8636 Sentinel Place", 40)],
+        [("Jaxson Van Doorn", 40)],
+        [("jaxson.vandoorn@gmail.com", 40)],  # a personal mailbox names its person
+        [("Services:", 40)],
+        [("Total", 360), ("$500.00", 470)],
+    ]
+    assert _fields(rows, "invoice")["vendor_name"] == "Jaxson Van Doorn"
