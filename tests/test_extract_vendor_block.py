@@ -209,3 +209,16 @@ def test_the_senders_web_or_mail_address_picks_the_vendor_line():
         [("Total", 360), ("$500.00", 470)],
     ]
     assert _fields(rows, "invoice")["vendor_name"] == "Jaxson Van Doorn"
+
+
+def test_a_bare_dollar_sign_takes_the_currency_of_the_place_named():
+    rows = [
+        [("KEDAI BUKU CERIA SDN BHD", 40)],
+        [("12, Jalan Merbau 7/4, 81200 Johor Bahru", 40)],
+        [("Total Amount:", 40), ("$8.20", 220)],
+    ]
+    assert _fields(rows)["currency"] == "MYR"  # Malaysian tills print "$" for ringgit
+    rows = [[("Northwind Traders Inc.", 40)], [("Invoice No:", 360), ("7", 470)], [("Total", 360), ("$8.20", 470)]]
+    assert _fields(rows, "invoice")["currency"] == "USD"
+    rows = [[("Harbour Freight Pty Ltd", 40)], [("ABN 12 345 678 901", 40)], [("Total", 360), ("$8.20 USD", 470)]]
+    assert _fields(rows, "invoice")["currency"] == "USD"  # a printed code outranks the place
