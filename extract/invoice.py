@@ -14,9 +14,9 @@ from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
 from extract.found import Found
-from extract.ocrfix import fix_confusions
-from extract.layout import (Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
+from extract.layout import (LabelHit, Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
+from extract.ocrfix import fix_confusions
 from extract.rules import Rules, tokens
 from extract.vendors import VendorBook, name_key
 
@@ -98,7 +98,7 @@ def _amount(words: list[Word]) -> tuple[str, list[Word]] | None:
 
 # ---------------------------------------------------------------- labelled values
 
-def _glued_value(hit) -> Word | None:
+def _glued_value(hit: LabelHit) -> Word | None:
     """What follows the label inside the label's last word ("n°562044387", "No.123"), if the
     label ends inside that word."""
     word = hit.line.words[hit.last_word]
@@ -449,7 +449,7 @@ def _header(names: list[Line], top: list[Line], rules: Rules) -> list[Line]:
     return [l for l in names if end is None or l.order < end] or names[:1]
 
 
-_WEB = re.compile(r"(?i)(?:([\w.+-]+)@|(?:https?://)?(?:www\.))?((?:[a-z0-9-]+\.)*([a-z0-9-]+))\.[a-z]{2,6}\b")
+_WEB = re.compile(r"(?i)(?:([\w.+-]+)@|(?:https?://)?(?:www\.))?(?:[a-z0-9-]+\.)*([a-z0-9-]+)\.[a-z]{2,6}\b")
 _MAIL_HOSTS = {"gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "icloud", "aol", "gmx", "web",
                "protonmail", "mail", "example"}
 
@@ -461,7 +461,7 @@ def _web_names(lines: list[Line]) -> set[str]:
     out: set[str] = set()
     for line in lines:
         for m in _WEB.finditer(line.text):
-            local, host, name = m.group(1), m.group(2), m.group(3)
+            local, name = m.group(1), m.group(2)
             if not (local or "www" in m.group(0).lower() or "@" in line.text):
                 continue  # "Co. Ltd.": not an address
             if name.lower() not in _MAIL_HOSTS:
