@@ -46,6 +46,7 @@ test: install
 bench: bench-accuracy bench-speed
 
 bench-accuracy: install
+	$(BIN)/python bench/build_cache.py $(DATA)
 	$(BIN)/python bench/accuracy.py $(DATA) --cache --cv
 
 bench-speed: install

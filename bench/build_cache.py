@@ -3,7 +3,9 @@
 Usage: ``python bench/build_cache.py DATA_DIR [--out bench/.cache] [--workers 2] [--force]``
 
 For every document of ``DATA_DIR/manifest.jsonl`` it writes ``<out>/pages/<id>.json``:
-``{"id", "source", "status", "reason", "pages": [Page, ...]}`` (the ``ecm.document.Page`` model, words with boxes).
+``{"id", "source", "file_sha256", "status", "reason", "pages": [Page, ...]}`` (the ``ecm.document.Page``
+model, words with boxes). An entry whose ``file_sha256`` is not the file's (another folder reusing
+an id, a replaced file) is read again.
 
 When the real ingest exists (``ingest.read_document``) it is used, so the cache holds exactly
 what the pipeline will see. Until then a stand-in with the same output shape is used:
@@ -32,9 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from classify.corpus import cache_is_current, file_digest  # noqa: E402
 from ecm.document import Page, Word  # noqa: E402
 
-__all__ = ["read_pages", "build_cache", "cache_path", "load_cached_pages", "main"]
+__all__ = ["read_pages", "build_cache", "cache_path", "main"]
 
 MIN_TEXT_CHARS = 20  # a text layer with fewer characters on a page counts as absent
 OCR_DPI = 300
@@ -44,14 +47,6 @@ MIN_OCR_LONG_SIDE = 1600  # smaller images are upscaled 2x before OCR (boxes sta
 
 def cache_path(cache_dir: Path, doc_id: str) -> Path:
     return cache_dir / "pages" / f"{doc_id}.json"
-
-
-def load_cached_pages(cache_dir: Path, doc_id: str) -> list[Page] | None:
-    path = cache_path(cache_dir, doc_id)
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    return [Page.model_validate(p) for p in data["pages"]]
 
 
 # ---------------------------------------------------------------- stand-in reader
@@ -219,7 +214,8 @@ def _build_one(data_dir: str, entry: dict, out_dir: str, max_ocr_pages: int | No
         (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     target = cache_path(Path(out_dir), entry["id"])
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"id": entry["id"], "source": entry["path"], "status": status,
+    tmp.write_text(json.dumps({"id": entry["id"], "source": entry["path"],
+                               "file_sha256": file_digest(Path(data_dir) / entry["path"]), "status": status,
                                "reason": reason, "cpu_s": round(cpu, 3), "ocr_variant": ocr_variant,
                                "pages": [p.model_dump(mode="json") for p in pages]}))
     tmp.replace(target)
@@ -233,7 +229,8 @@ def build_cache(data_dir: Path, out_dir: Path, workers: int = 2, force: bool = F
     if doc_types:
         entries = [e for e in entries if e.get("doc_type") in doc_types]
     (out_dir / "pages").mkdir(parents=True, exist_ok=True)
-    todo = [e for e in entries if force or not cache_path(out_dir, e["id"]).exists()]
+    # A cached id read from other bytes (another folder, a replaced file) is read again.
+    todo = [e for e in entries if force or cache_is_current(cache_path(out_dir, e["id"]), data_dir / e["path"]) is None]
     print(f"{len(entries)} documents, {len(todo)} to read", file=sys.stderr)
     failed = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -1,19 +1,21 @@
 """Reading a training folder in the layout of the dev data set: ``manifest.jsonl`` + files.
 
 Texts come from a page cache (``<cache>/pages/<id>.json``, written by ``bench/build_cache.py``)
-so training does not re-OCR; a document missing from the cache is read with
-``ingest.read_document`` and added to it.
+so training does not re-OCR; a document missing from the cache, or cached from a file with other
+bytes (another folder reusing an id, a replaced file), is read with ``ingest.read_document`` and
+cached anew.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ecm.document import Document, Page
 
-__all__ = ["ManifestEntry", "read_manifest", "load_pages", "cached_document"]
+__all__ = ["ManifestEntry", "read_manifest", "load_pages", "cached_document", "file_digest", "cache_is_current"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,34 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
     return entries
 
 
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes: what a cache entry was read from."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cache_is_current(cached: Path, source: Path) -> dict | None:
+    """The cache entry at ``cached`` if it was read from ``source`` as it is now, else None."""
+    if not cached.exists():
+        return None
+    data = json.loads(cached.read_text(encoding="utf-8"))
+    return data if data.get("file_sha256") == file_digest(source) else None
+
+
 def _read(folder: Path, entry: ManifestEntry, cache_dir: Path | None) -> dict:
+    source = Path(folder) / entry.path
     cached = Path(cache_dir) / "pages" / f"{entry.id}.json" if cache_dir else None
-    if cached is not None and cached.exists():
-        return json.loads(cached.read_text(encoding="utf-8"))
+    data = cache_is_current(cached, source) if cached is not None else None
+    if data is not None:
+        return data
     from ingest import read_document  # the real reader; only needed for uncached documents
 
-    doc = read_document(Path(folder) / entry.path)
-    data = {"id": entry.id, "source": entry.path, "status": doc.status, "reason": doc.reason,
-            "pages": [p.model_dump(mode="json") for p in doc.pages]}
+    doc = read_document(source)
+    data = {"id": entry.id, "source": entry.path, "file_sha256": file_digest(source), "status": doc.status,
+            "reason": doc.reason, "pages": [p.model_dump(mode="json") for p in doc.pages]}
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(data))

@@ -112,3 +112,30 @@ def test_train_on_small_corpus_and_letter_never_crashes():
 def test_train_rejects_unknown_labels():
     with pytest.raises(ValueError):
         train([(INVOICE, "invoice"), (RECEIPT, "bill")], use_seed_texts=False)
+
+
+def test_the_page_cache_is_read_again_when_the_file_changed(tmp_path, monkeypatch):
+    """A bench cache entry belongs to the bytes it was read from: a new folder reusing an id
+    (or a replaced file) must not be scored on another document's pages."""
+    import json
+
+    import ingest
+    from classify.corpus import cached_document, read_manifest
+    from ecm.document import Document
+
+    reads = []
+
+    def fake_read(path):
+        reads.append(path.read_text())
+        page = text_page(f"Document holding {path.read_text()}")
+        return Document(id="x", source=str(path), sha256="x", status="ok", pages=[page])
+
+    monkeypatch.setattr(ingest, "read_document", fake_read)
+    (tmp_path / "doc.txt").write_text("first")
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"id": "d1", "path": "doc.txt", "doc_type": "other"}) + "\n")
+    entry = read_manifest(tmp_path)[0]
+    cache = tmp_path / "cache"
+    assert "first" in cached_document(tmp_path, entry, cache).text
+    assert "first" in cached_document(tmp_path, entry, cache).text and reads == ["first"]  # cached
+    (tmp_path / "doc.txt").write_text("second")
+    assert "second" in cached_document(tmp_path, entry, cache).text and reads == ["first", "second"]
