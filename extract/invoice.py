@@ -433,6 +433,17 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
     return None, None
 
 
+def _name_continued(name: Found, line: Line, lines: list[Line], rules: Rules) -> tuple[Found, Line]:
+    """A name printed over two lines, the second opening with "&" or "and" ("CORNER HARDWARE" /
+    "& SUPPLY"): both lines are the name, and the address starts after the second."""
+    nxt = next((l for l in lines[line.order + 1:line.order + 2] if l.page == line.page), None)
+    if nxt is None or not re.match(r"(?i)^(?:&|and\b)", nxt.text) or len(nxt.words) > 5 \
+            or any(c.isdigit() for c in nxt.text):
+        return name, line
+    text = _clean_name(f"{name.value} {nxt.text}", rules)
+    return Found(text, name.words + nxt.words, name.page, name.method, name.score), nxt
+
+
 def _header(names: list[Line], top: list[Line], rules: Rules) -> list[Line]:
     """The name-like lines above a receipt's first title, contact or date line: the shop's
     own header ("TAX INVOICE" or "Tel:" ends it; a customer or owner named below is not it)."""
@@ -707,6 +718,8 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
         # Invoices set columns apart ("Company ABC      TO: John Doe"); receipts are one column.
         segments = lines if is_receipt else segment_lines(lines)
         name, line = _vendor_name(doc, segments, rules, is_receipt, vendors)
+        if name is not None and line is not None and name.method != "vendorbook":
+            name, line = _name_continued(name, line, segments, rules)
         if name and "vendor_name" in wanted:
             out["vendor_name"] = name
         if "vendor_address" in wanted:

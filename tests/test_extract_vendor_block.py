@@ -222,3 +222,16 @@ def test_a_bare_dollar_sign_takes_the_currency_of_the_place_named():
     assert _fields(rows, "invoice")["currency"] == "USD"
     rows = [[("Harbour Freight Pty Ltd", 40)], [("ABN 12 345 678 901", 40)], [("Total", 360), ("$8.20 USD", 470)]]
     assert _fields(rows, "invoice")["currency"] == "USD"  # a printed code outranks the place
+
+
+def test_a_name_continued_on_a_second_line_with_an_ampersand():
+    rows = [
+        [("CORNER HARDWARE", 40)],
+        [("& SUPPLY", 60)],
+        [("302 Main Street", 40)],
+        [("Millbrook, NY 12545", 40)],
+        [("TOTAL", 40), ("$55.07", 220)],
+    ]
+    f = _fields(rows)
+    assert f["vendor_name"] == "CORNER HARDWARE & SUPPLY"
+    assert f["vendor_address"] == "302 Main Street Millbrook, NY 12545"
