@@ -444,17 +444,30 @@ def _name_continued(name: Found, line: Line, lines: list[Line], rules: Rules) ->
     return Found(text, name.words + nxt.words, name.page, name.method, name.score), nxt
 
 
+@lru_cache(maxsize=8)
+def _stop_tokens(stops: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(tokens(s)) for s in stops if tokens(s))
+
+
+def _ends_block(toks: list[str], text: str, rules: Rules) -> bool:
+    """A line that ends, or interrupts, the vendor's header block: a document title, a contact,
+    tax or table-heading line ("Tel", "GST No", OCR's "TFL"), an e-mail address, a date."""
+    stops = _stop_tokens(tuple(rules.vendor["address_stops"]))
+    return (" ".join(toks) in _phrases(rules.vendor["not_names"])
+            or any(tuple(toks[:len(s)]) == s for s in stops)
+            or _EMAIL.search(text) is not None or bool(find_dates(text, "DMY"))
+            or (len(toks[0]) >= 3 and any(fuzz.ratio(toks[0], s[0]) >= 80
+                                          for s in stops if len(s) == 1 and len(s[0]) >= 3)))
+
+
 def _header(names: list[Line], top: list[Line], rules: Rules) -> list[Line]:
     """The name-like lines above a receipt's first title, contact or date line: the shop's
     own header ("TAX INVOICE" or "Tel:" ends it; a customer or owner named below is not it)."""
-    stops = [tokens(s) for s in rules.vendor["address_stops"]]
-    titles = _phrases(rules.vendor["not_names"])
     end = None
     for line in top:
         if names and line.order <= names[0].order:
             continue
-        toks = line.toks
-        if " ".join(toks) in titles or any(toks[:len(s)] == s for s in stops) or find_dates(line.text, "DMY"):
+        if line.toks and _ends_block(line.toks, line.text, rules):
             end = line.order
             break
     return [l for l in names if end is None or l.order < end] or names[:1]
@@ -515,7 +528,9 @@ def _trim_name(text: str, rules: Rules) -> str:
     return text
 
 
-_REG_LINE = re.compile(r"(co[.\-]?\s*reg|\bco\.?\s*no\b|company\s*(no|reg)|conpany|roc\b|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^[\[(]?[a-z]{0,3}\d{5,}\s?-?\s?[a-z]\)?$|^\(?\d[\d ]{4,}-?[a-z]\)?$|reg\.?\s*no|gst\s*(id|no|reg)|dimiliki|owned\s+by|owner\s+by|\bs/?b\b.*\(\d)", re.I)
+# A registration line: its label (_REG_LABEL), a bare number ("(123456-X)"), or an owner.
+_REG_LINE = re.compile(_REG_LABEL.pattern + r"|conpany|\(\s*\d{4,}[\s\-]*[a-z]?\s*\)|^[\[(]?[a-z]{0,3}\d{5,}\s?-?\s?[a-z]\)?$"
+                       r"|^\(?\d[\d ]{4,}-?[a-z]\)?$|dimiliki|owned\s+by|owner\s+by|\bs/?b\b.*\(\d", re.I)
 _PRICE = re.compile(r"(?<![\d.,])\d{1,6}[.,]\d\d(?![\d.,/])")
 # A registration number opening the address's first line: "(CO.REG : 860671-D) LOT 1851-A ..."
 _REG_HEAD = re.compile(r"^\W*(?:(?:co\.?\s*r\w{2}|no)\.?\s*:?\s*)?(?=[0-9A-Z]*\d)[0-9A-Z]{5,}\s*-\s*[A-Z]\b\s*[)\]}]?[\s,.;|]*", re.I)
@@ -538,10 +553,8 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
                     is_receipt: bool = True) -> Found | None:
     if vendor_line is None:
         return None
-    stops = [tokens(s) for s in rules.vendor["address_stops"]]
     vx0, vy0, vx1, vy1 = vendor_line.bbox
     width = vendor_line.page_width
-    titles = _phrases(rules.vendor["not_names"])
     picked: list[Line] = []
     skipped = 0
     last = vendor_line
@@ -566,11 +579,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
                 last = line
                 continue  # company registration number / "owned by" between name and address
             toks = tokens(rest)  # "(CO REG 123456-X) LOT 5, JALAN ...": the address after the number
-        stop = (any(toks[:len(s)] == s for s in stops) or _EMAIL.search(line.text) or find_dates(line.text, "DMY")
-                or " ".join(toks) in titles
-                or (len(toks[0]) >= 3 and any(fuzz.ratio(toks[0], s[0]) >= 80
-                                              for s in stops if len(s) == 1 and len(s[0]) >= 3)))  # "TFL", "BST"
-        if stop:
+        if _ends_block(toks, line.text, rules):
             if picked or skipped >= 4:
                 break
             skipped += 1  # a date, tax number or title between the name and the address
