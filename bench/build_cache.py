@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from classify.corpus import cache_is_current, file_digest  # noqa: E402
+from classify.corpus import cache_is_current  # noqa: E402
+from ingest.reader import sha256_file  # noqa: E402
 from ecm.document import Page, Word  # noqa: E402
 
 __all__ = ["read_pages", "build_cache", "cache_path", "main"]
@@ -215,7 +216,7 @@ def _build_one(data_dir: str, entry: dict, out_dir: str, max_ocr_pages: int | No
     target = cache_path(Path(out_dir), entry["id"])
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps({"id": entry["id"], "source": entry["path"],
-                               "file_sha256": file_digest(Path(data_dir) / entry["path"]), "status": status,
+                               "file_sha256": sha256_file(Path(data_dir) / entry["path"])[0], "status": status,
                                "reason": reason, "cpu_s": round(cpu, 3), "ocr_variant": ocr_variant,
                                "pages": [p.model_dump(mode="json") for p in pages]}))
     tmp.replace(target)

@@ -8,14 +8,13 @@ cached anew.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ecm.document import Document, Page
 
-__all__ = ["ManifestEntry", "read_manifest", "load_pages", "cached_document", "file_digest", "cache_is_current"]
+__all__ = ["ManifestEntry", "read_manifest", "load_pages", "cached_document", "cache_is_current"]
 
 
 @dataclass(frozen=True)
@@ -43,21 +42,14 @@ def read_manifest(folder: Path) -> list[ManifestEntry]:
     return entries
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes: what a cache entry was read from."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def cache_is_current(cached: Path, source: Path) -> dict | None:
     """The cache entry at ``cached`` if it was read from ``source`` as it is now, else None."""
+    from ingest.reader import sha256_file
+
     if not cached.exists():
         return None
     data = json.loads(cached.read_text(encoding="utf-8"))
-    return data if data.get("file_sha256") == file_digest(source) else None
+    return data if data.get("file_sha256") == sha256_file(source)[0] else None
 
 
 def _read(folder: Path, entry: ManifestEntry, cache_dir: Path | None) -> dict:
@@ -66,10 +58,10 @@ def _read(folder: Path, entry: ManifestEntry, cache_dir: Path | None) -> dict:
     data = cache_is_current(cached, source) if cached is not None else None
     if data is not None:
         return data
-    from ingest import read_document  # the real reader; only needed for uncached documents
+    from ingest import read_document, sha256_file  # the real reader; only needed for uncached documents
 
     doc = read_document(source)
-    data = {"id": entry.id, "source": entry.path, "file_sha256": file_digest(source), "status": doc.status,
+    data = {"id": entry.id, "source": entry.path, "file_sha256": sha256_file(source)[0], "status": doc.status,
             "reason": doc.reason, "pages": [p.model_dump(mode="json") for p in doc.pages]}
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
