@@ -239,12 +239,15 @@ def _cross_validated(data_dir: Path, cache_dir: Path, folds: int) -> dict:
 
 # ---------------------------------------------------------------- cross-validated extraction, calibration, STP
 
-def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bool, seed: int = 0) -> dict:
+def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bool, seed: int = 0,
+                 use_readings: bool = True) -> dict:
     """Classify + extract + validate every document with what the other folds taught:
 
     * the classifier is trained on the other folds (grouped: a scan sits with its original);
     * the VendorBook holds the other folds' invoices/receipts as a reviewer would have accepted
       them (their corrected values; in production: accepted documents from the store);
+    * the archive's readings (``extract.consensus``) are the other folds' machine readings of
+      vendor names and addresses, read without consensus (in production: every stored document);
     * field and class confidences are calibrated on the other folds' predictions.
 
     Returns per-document contract lines (calibrated) plus the raw rows used for calibration.
@@ -259,6 +262,7 @@ def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bo
     from classify.corpus import read_manifest
     from extract import extract, validate
     from extract.calibration import Calibration
+    from extract.consensus import FIELDS, Readings
     from extract.vendors import VendorBook
 
     entries = read_manifest(data_dir)
@@ -269,6 +273,7 @@ def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bo
         splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(docs, labels, groups))
     raw: dict[int, object] = {}
     fold_of: dict[int, int] = {}
+    books: dict[int, VendorBook | None] = {}
     for k, (train_idx, test_idx) in enumerate(splits):
         model = train((docs[i], labels[i]) for i in train_idx)
         book = None
@@ -283,6 +288,19 @@ def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bo
             doc = validate(doc, vendors=book, today=date.today())
             raw[i] = doc
             fold_of[i] = k
+        books[k] = book
+    if use_readings:
+        for k in range(folds):
+            readings = Readings()
+            for i in (i for i in raw if fold_of[i] != k):
+                for name in FIELDS:
+                    fv = raw[i].fields.get(name)
+                    if fv is not None and raw[i].doc_type.label in ("invoice", "receipt"):
+                        readings.add(name, fv.read_as or fv.value)
+            for i in (i for i in raw if fold_of[i] == k):
+                doc = raw[i].model_copy(update={"fields": {}, "problems": []})
+                doc = extract(doc, vendors=books[k], calibration=Calibration.identity(), readings=readings)
+                raw[i] = validate(doc, vendors=books[k], today=date.today())
 
     def rows(idx: list[int]):
         field_rows, class_rows = [], []
@@ -336,10 +354,11 @@ def straight_through(entries, docs, labelled, thresholds=None, target: float = 0
     return {"target": target, "chosen": chosen, "curve": curve}
 
 
-def _cv_extraction(data_dir: Path, cache_dir: Path, folds: int, write_calibration: bool) -> dict:
+def _cv_extraction(data_dir: Path, cache_dir: Path, folds: int, write_calibration: bool,
+                   use_readings: bool = True) -> dict:
     out = {}
     for use_book in (False, True):
-        run = _cv_pipeline(data_dir, cache_dir, folds, use_book)
+        run = _cv_pipeline(data_dir, cache_dir, folds, use_book, use_readings=use_readings)
         preds = {e.id: d.contract_line() for e, d in zip(run["entries"], run["docs"])}
         report = evaluate(data_dir, preds)
         report["stp"] = straight_through(run["entries"], run["docs"], run["labelled"])
@@ -441,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--write-calibration", action="store_true",
                     help="with --cv: fit field/class calibration on the CV predictions and write extract/calibration.json")
+    ap.add_argument("--no-consensus", action="store_true",
+                    help="with --cv: extract without the archive's readings (extract.consensus)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     ap.add_argument("--out", type=Path, help="also write the JSON report and per-document predictions here")
     args = ap.parse_args(argv)
@@ -453,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache is None:
             ap.error("--cv needs --cache")
         report["cv"] = _cross_validated(args.data_dir, args.cache, args.folds)
-        report["cv_extraction"] = _cv_extraction(args.data_dir, args.cache, args.folds, args.write_calibration)
+        report["cv_extraction"] = _cv_extraction(args.data_dir, args.cache, args.folds, args.write_calibration,
+                                                not args.no_consensus)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"report": report, "predictions": predictions}, indent=1, default=str))

@@ -16,6 +16,7 @@ import click
 import typer
 
 import classify
+from extract import ReadingLog, raw_readings
 from extract.review import needs_review
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,7 +26,7 @@ from ecm.backends import open_archive, open_executor, open_index
 from ecm.config import Config
 from ecm.document import FIELD_NAMES
 from ecm.errors import EcmError, ExitCode
-from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process
+from ecm.pipeline import classifier_path, expand_paths, ingest_paths, process, readings_path
 from ecm.settings import command_config
 from ecm.tags import tag_document
 from search.review_state import NEEDS_REVIEW, queued
@@ -399,16 +400,22 @@ def tag_cmd(
 
 @app.command("reindex")
 def reindex_cmd() -> None:
-    """Rebuild the search index from the store alone (the store is the truth)."""
+    """Rebuild the search index, and the vendor readings extraction agrees on, from the store
+    alone (the store is the truth)."""
     with _errors():
         config = state.config()
         archive, index = open_archive(config), open_index(config)
         ids = list(archive.ids())
+        readings = readings_path(config)
+        fresh = ReadingLog(readings.with_suffix(".rebuild"))
+        fresh.path.unlink(missing_ok=True)
         with _progress(len(ids), "reindexing", True) as tick:
 
             def documents():
                 for doc_id in ids:
-                    yield archive.get(doc_id)
+                    doc = archive.get(doc_id)
+                    fresh.append(doc.id, raw_readings(doc))
+                    yield doc
                     tick(doc_id)
 
             rebuild = getattr(index, "rebuild", None)
@@ -424,6 +431,10 @@ def reindex_cmd() -> None:
                         index.add(batch)
                         batch = []
                 index.add(batch)
+        if fresh.path.is_file():
+            fresh.path.replace(readings)
+        else:
+            readings.unlink(missing_ok=True)
         archive.audit_action("cli", "reindex", None, documents=len(ids))
         err_console.print(f"reindexed {len(ids)} document(s)")
 

@@ -99,6 +99,7 @@ class FieldValue(BaseModel):
     page: int | None = None
     bbox: Box | None = None
     source: str = "extract"  # stage (extract.patterns, extract.layout, extract.ner) or "user:NAME"
+    read_as: str | None = None  # what OCR read, when the value is a known (vendor book) or agreed (consensus) spelling of it
 
 
 class Origin(BaseModel):

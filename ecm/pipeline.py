@@ -23,7 +23,7 @@ from ingest.split import split_batch
 from search import Index
 from store import Archive, doc_id_for
 
-__all__ = ["stages", "classifier_path", "vendors_path", "learn_vendor", "expand_paths", "process", "ingest_paths", "IngestOutcome"]
+__all__ = ["stages", "classifier_path", "vendors_path", "readings_path", "learn_vendor", "expand_paths", "process", "ingest_paths", "IngestOutcome"]
 
 Stage = Callable[[Document], Document]
 
@@ -38,14 +38,23 @@ def vendors_path(config: Config) -> Path:
     return Path(config.home) / "models" / "vendors.json"
 
 
-def stages(config: Config, vendors: extract.VendorBook | None = None) -> tuple[Stage, ...]:
+def readings_path(config: Config) -> Path:
+    """The machine readings of vendor names and addresses of every stored invoice/receipt
+    (``extract.consensus``): one JSON line per document, appended by ingest."""
+    return Path(config.home) / "models" / "readings.jsonl"
+
+
+def stages(config: Config, vendors: extract.VendorBook | None = None,
+           readings: extract.Readings | None = None) -> tuple[Stage, ...]:
     """After the pages are read, a document goes through these, in this order."""
     trained = classifier_path(config)
     model = classify.load_model(trained) if trained.is_file() else None
     if vendors is None:
         vendors = extract.VendorBook.load(vendors_path(config))  # empty when there is none yet
+    if readings is None:
+        readings = extract.ReadingLog(readings_path(config)).load()
     return (partial(classify.classify, model=model),
-            partial(extract.extract, vendors=vendors),
+            partial(extract.extract, vendors=vendors, readings=readings),
             partial(extract.validate, vendors=vendors))
 
 
@@ -109,7 +118,10 @@ def _process(paths: Iterable[Path], config: Config, executor: Executor,
             skipped = doc.status == "ok" and skip(doc)
             yield (path, doc, skipped), ([] if skipped else jobs)
 
-    steps = stages(config)
+    # The archive's readings, and this run's as it goes: a vendor read several times is read
+    # by the majority (extract.consensus). ``ingest_paths`` appends stored documents' to the log.
+    readings = extract.ReadingLog(readings_path(config)).load()
+    steps = stages(config, readings=readings)
     for (path, doc, skipped), results in executor.map_groups(opened(), ingest.ocr_page):
         if skipped or doc.status != "ok":
             yield path, doc, None
@@ -121,7 +133,9 @@ def _process(paths: Iterable[Path], config: Config, executor: Executor,
         doc = ingest.assemble(doc, path, results)
         parts = split_batch(doc, path, ingest.load_split_rules()) if split else [(doc, None)]
         for part, split_reason in parts:
-            yield path, _run_stages(part, steps), split_reason
+            part = _run_stages(part, steps)
+            readings.add_fields(extract.raw_readings(part))
+            yield path, part, split_reason
 
 
 def _readable_bytes(path: Path, config: Config) -> bytes | None:
@@ -160,6 +174,7 @@ def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, arch
     def is_duplicate(doc: Document) -> bool:
         return archive.exists(doc_id_for(doc.sha256))
 
+    log = extract.ReadingLog(readings_path(config))
     for path, doc, split_reason in _process(paths, config, executor, is_duplicate, split):
         if doc.status != "ok":
             archive.quarantine(doc, _readable_bytes(path, config), actor)
@@ -178,4 +193,5 @@ def ingest_paths(paths: Iterable[Path], config: Config, executor: Executor, arch
                 archive.audit_action(actor, "split", doc.id, batch=doc.origin.source, pages=doc.origin.pages,
                                      reason=split_reason)
             index.add([doc])
+            log.append(doc.id, extract.raw_readings(doc))
             yield IngestOutcome(doc, "stored", split_reason)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ecm.document import Document, FieldValue
 from extract.calibration import Calibration, load_calibration
+from extract.consensus import ReadingLog, Readings, raw_readings
 from extract.contract import extract_contract_fields
 from extract.found import Found, to_field_value
 from extract.invoice import extract_invoice_fields
@@ -22,17 +23,19 @@ from extract.rules import load_rules
 from extract.validation import validate
 from extract.vendors import VendorBook
 
-__all__ = ["extract", "extract_fields", "validate", "needs_review", "VendorBook", "Calibration",
+__all__ = ["extract", "extract_fields", "validate", "needs_review", "VendorBook", "Readings", "ReadingLog", "raw_readings", "Calibration",
            "load_calibration"]
 
 
 def extract_fields(doc: Document, doc_type: str, vendors: VendorBook | None = None,
-                   calibration: Calibration | None = None) -> dict[str, FieldValue]:
+                   calibration: Calibration | None = None,
+                   readings: Readings | None = None) -> dict[str, FieldValue]:
     """The fields of ``doc`` read as a ``doc_type`` document (no fields for other types)."""
     rules = load_rules()
     found: dict[str, Found]
     if doc_type in ("invoice", "receipt"):
-        found = extract_invoice_fields(doc, rules, is_receipt=doc_type == "receipt", vendors=vendors)
+        found = extract_invoice_fields(doc, rules, is_receipt=doc_type == "receipt", vendors=vendors,
+                                       readings=readings)
     elif doc_type == "contract":
         found = extract_contract_fields(doc, rules)
     else:
@@ -41,11 +44,13 @@ def extract_fields(doc: Document, doc_type: str, vendors: VendorBook | None = No
     return {name: to_field_value(f, rules, name, calibration) for name, f in found.items()}
 
 
-def extract(doc: Document, vendors: VendorBook | None = None, calibration: Calibration | None = None) -> Document:
-    """``vendors``: known vendors (built by the caller from accepted documents in the store)."""
+def extract(doc: Document, vendors: VendorBook | None = None, calibration: Calibration | None = None,
+            readings: Readings | None = None) -> Document:
+    """``vendors``: known vendors (built by the caller from accepted documents in the store);
+    ``readings``: the archive's machine readings of vendor names and addresses (``extract.consensus``)."""
     if doc.status != "ok" or doc.doc_type is None or not any(p.words for p in doc.pages):
         return doc
-    fields = extract_fields(doc, doc.doc_type.label, vendors, calibration)
+    fields = extract_fields(doc, doc.doc_type.label, vendors, calibration, readings)
     # Values a person set are kept; extraction only fills or refreshes machine values.
     kept = {k: v for k, v in doc.fields.items() if v.source.startswith("user:")}
     return doc.model_copy(update={"fields": {**fields, **kept}})

@@ -35,7 +35,8 @@ _MONTHS = {
 _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?(\d{4}|\d{2})(?![\d])")
+# Not "MH11/2 - 10/240" (an item code): a date is not followed by "/digits".
+NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?(\d{4}|\d{2})(?!\d|/\d)")
 DAY_MONTH = re.compile(
     # Not "Exhibit 10.1 March 15, 2016": a day never follows "10." and a two-digit "year"
     # followed by a full year is the day of a month-first date.

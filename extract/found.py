@@ -17,7 +17,7 @@ __all__ = ["Found", "to_field_value", "raw_confidence"]
 # How a value was found -> the FieldValue.source suffix.
 SOURCES = {"label_right": "layout", "label_below": "layout", "pattern": "patterns",
            "position": "position", "ner": "ner", "fallback": "fallback",
-           "vendorbook": "vendorbook"}
+           "vendorbook": "vendorbook", "consensus": "consensus"}
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Found:
     page: int
     method: str  # a key of [confidence] in labels.toml
     score: float = 1.0  # how good the evidence was within its method (label weight etc.), 0..1
+    read_as: str | None = None  # what the words said, when the value is a known or agreed spelling of them
 
 
 def raw_confidence(found: Found, rules: Rules) -> float:
@@ -51,4 +52,5 @@ def to_field_value(found: Found, rules: Rules, name: str | None = None,
         page=found.page,
         bbox=union_box(found.words) if found.words else None,
         source=f"extract.{SOURCES.get(found.method, found.method)}",
+        read_as=found.read_as,
     )

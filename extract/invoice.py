@@ -18,6 +18,7 @@ from extract.layout import (LabelHit, Line, TextIndex, doc_lines, find_label, se
                             words_below, words_right_of)
 from extract.ocrfix import fix_confusions
 from extract.rules import Rules, tokens
+from extract.consensus import Readings
 from extract.vendors import VendorBook, name_key
 
 __all__ = ["extract_invoice_fields"]
@@ -57,15 +58,16 @@ def _date(words: list[Word], order: str) -> tuple[str, list[Word]] | None:
 
 
 def _amount_pieces(words: list[Word], i: int) -> int:
-    """How many words from ``i`` on are one amount OCR split apart: "29." "30", "29" ".30"
-    or "29" "." "30" (2 or 3), close together on the line; 1 when they are not."""
+    """How many words from ``i`` on are one amount OCR split apart: "29." "30", "29" ".30",
+    "29.3" "0" or "29" "." "30" (2 or 3), close together on the line; 1 when they are not."""
     def close(a: Word, b: Word) -> bool:
         return b.bbox[0] - a.bbox[2] < 2.5 * max(a.bbox[3] - a.bbox[1], 1)
 
     texts = [w.text for w in words[i:i + 3]]
     if len(texts) >= 2 and close(words[i], words[i + 1]):
         if (re.fullmatch(r"\D{0,3}\d{1,6}[.,]", texts[0]) and re.fullmatch(r"\d{2}", texts[1])) \
-                or (re.fullmatch(r"\D{0,3}\d{1,6}", texts[0]) and re.fullmatch(r"[.,]\d{2}", texts[1])):
+                or (re.fullmatch(r"\D{0,3}\d{1,6}", texts[0]) and re.fullmatch(r"[.,]\d{2}", texts[1])) \
+                or (re.fullmatch(r"\D{0,3}\d{1,6}[.,]\d", texts[0]) and re.fullmatch(r"\d", texts[1])):
             return 2
         if len(texts) == 3 and re.fullmatch(r"\D{0,3}\d{1,6}", texts[0]) and texts[1] in (".", ",") \
                 and re.fullmatch(r"\d{2}", texts[2]) and close(words[i + 1], words[i + 2]):
@@ -340,7 +342,8 @@ def _vendor_by_book(top: list[Line], vendors: VendorBook | None) -> tuple[Found,
             match = vendors.match_name(_clean_name(text))
             if match and (best is None or match.score > best[0] + 0.02):
                 words = [w for l in used for w in l.words]
-                best = (match.score, Found(match.name, words, line.page, "vendorbook", match.score), used[-1])
+                best = (match.score, Found(match.name, words, line.page, "vendorbook", match.score,
+                                                read_as=_clean_name(text)), used[-1])
     return (best[1], best[2]) if best else None
 
 
@@ -611,7 +614,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
     if vendors and vendor_name:
         known = vendors.match_address(vendor_name, text)
         if known:
-            return Found(known.name, words, vendor_line.page, "vendorbook", known.score)
+            return Found(known.name, words, vendor_line.page, "vendorbook", known.score, read_as=text)
     return Found(text, words, vendor_line.page, "position", 1.0)
 
 
@@ -662,10 +665,20 @@ def _dollar_place(lines: list[Line], rules: Rules) -> str | None:
     return None
 
 
+def _agreed(name: str, found: Found, readings: Readings) -> Found:
+    """The archive's majority reading of this vendor's name or address (``extract.consensus``)
+    in place of this document's own reading, when enough readings in the archive are alike."""
+    agreed = readings.consensus(name, str(found.value))
+    if agreed is None:
+        return found
+    return Found(agreed.value, found.words, found.page, "consensus", agreed.agreement, read_as=str(found.value))
+
+
 # ---------------------------------------------------------------- all fields
 
 def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
-                           vendors: VendorBook | None = None) -> dict[str, Found]:
+                           vendors: VendorBook | None = None,
+                           readings: Readings | None = None) -> dict[str, Found]:
     lines = doc_lines(doc)
     if not lines:
         return {}
@@ -676,12 +689,23 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
 
     latest = date.today().year + 1
 
-    def plausible(value: str) -> bool:
-        return 1990 <= int(value[:4]) <= latest  # "2078", "1972": OCR slips in the year
+    def plausible(value: str) -> str | None:
+        """``value`` when its year can be a document's, else its year read again with the
+        decade's 7 as the 1 Tesseract took it for ("2078" -> "2018"); None when neither."""
+        if 1990 <= int(value[:4]) <= latest:
+            return value
+        if value[2] == "7":
+            try:
+                slip = date.fromisoformat(f"{value[:2]}1{value[3:]}")
+            except ValueError:
+                return None
+            return slip.isoformat() if 1990 <= slip.year <= latest else None
+        return None
 
     def date_parse(ws: list[Word]):
         found = _date(ws, order)
-        return found if found and plausible(found[0]) else None
+        value = plausible(found[0]) if found else None
+        return (value, found[1]) if value else None
 
     if "invoice_number" in wanted:
         f = _best(_labelled("invoice_number", lines, rules, _identifier)) or _unlabelled_number(lines)
@@ -697,11 +721,13 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
             # No labelled date: the first date of the document (receipts print one date).
             index = TextIndex(lines)
             for hit in find_dates(index.text, order):
-                if not plausible(hit.value):
+                value = plausible(hit.value)
+                if value is None:
                     continue
                 page, words = index.words_in(hit.start, hit.end)
                 if words:
-                    f = Found(hit.value, words, page, "pattern", 0.8 if is_receipt else 0.6)
+                    score = (0.8 if is_receipt else 0.6) * (1.0 if value == hit.value else 0.8)
+                    f = Found(value, words, page, "pattern", score)
                     break
         if f:
             out["invoice_date"] = f
@@ -743,6 +769,10 @@ def extract_invoice_fields(doc: Document, rules: Rules, is_receipt: bool,
                             break
             if addr:
                 out["vendor_address"] = addr
+        if readings:
+            for key in ("vendor_name", "vendor_address"):
+                if key in out and out[key].method != "vendorbook":
+                    out[key] = _agreed(key, out[key], readings)
     if "currency" in wanted:
         f = _currency(lines, rules)
         if f:

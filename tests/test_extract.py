@@ -228,3 +228,24 @@ def test_user_values_survive_re_extraction():
     doc = doc.model_copy(update={"fields": {"invoice_number": FieldValue(value="X-1", confidence=1.0,
                                                                         source="user:ana")}})
     assert extract(doc).fields["invoice_number"].value == "X-1"
+
+
+def test_an_amount_split_after_its_first_decimal_is_read_whole():
+    # "60.2 4": OCR saw a gap before the last digit.
+    assert _receipt_total([[("ITEM A", 40), ("RM42.35", 200)], [("Total Payable:", 40), ("60.2 4", 200)]]) == "60.24"
+
+
+def _receipt_date(rows) -> str | None:
+    head = [[("KEDAI RUNCIT SRI MAJU SDN BHD", 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
+    page = page_from_rows(head + rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    found = extract(document([page], "receipt")).fields.get("invoice_date")
+    return found.value if found else None
+
+
+def test_item_codes_are_not_dates_and_a_misread_decade_is_repaired():
+    # "11/2 - 10/240" is an item code, not 11 Feb 2010; the date is printed at the foot.
+    assert _receipt_date([[("MH11/2 - 10/240", 40)], [("2X 3.10", 40), ("6.20", 200)],
+                          [("22-04-16 12:01 SH01", 40)]]) == "2016-04-22"
+    # Tesseract read the 1 of 2018 as a 7: no receipt is dated 2078.
+    assert _receipt_date([[("Doc No: CS00013033", 40)], [("Date: 23/05/2078", 40)]]) == "2018-05-23"
+    assert _receipt_date([[("Date: 23/05/2098", 40)]]) is None  # no slip explains 2098

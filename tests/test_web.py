@@ -107,7 +107,8 @@ def pdf_doc(archive: Archive) -> Document:
         pages=[Page(number=1, width=612, height=792, unit="pt", source="text", words=words)],
         doc_type=DocType(label="invoice", confidence=0.93),
         fields={
-            "vendor_name": FieldValue(value=f"ACME {XSS}", confidence=0.88, page=1, bbox=(72, 72, 160, 84)),
+            "vendor_name": FieldValue(value=f"ACME {XSS}", confidence=0.88, page=1, bbox=(72, 72, 160, 84),
+                                      source="extract.consensus", read_as=f"ACMF {XSS}"),
             "total_amount": FieldValue(value="120.00", confidence=0.41, page=1, bbox=(400, 600, 460, 612)),
             "parties": FieldValue(value=["Larkspur", XSS], confidence=0.7),
         },
@@ -457,6 +458,7 @@ def test_document_view_escapes_everything(client, pdf_doc):
     assert "<b>box</b>" not in html
     assert "vendor_name" in html and "total_amount" in html
     assert "Larkspur; &lt;script&gt;" in html  # list values joined
+    assert "read as “ACMF &lt;script&gt;" in html  # what OCR read, beside the agreed spelling
     assert "total does not add up" in html  # problems
     assert f'href="/doc/{pdf_doc.id}/original"' in html
     assert f'href="/doc/{pdf_doc.id}/pdf"' in html  # the original is a PDF

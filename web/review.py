@@ -229,6 +229,7 @@ class FormRow:
     source: str
     page: int | None
     low: bool
+    read_as: str | None = None  # what OCR read, when a known or agreed spelling replaced it
 
 
 def _render(request: Request, doc: Document, problems: list[str] | None = None, form: dict | None = None,
@@ -241,7 +242,8 @@ def _render(request: Request, doc: Document, problems: list[str] | None = None, 
         value = form.get(f"value.{name}", "") if form is not None else as_text(field.value if field else None)
         rows.append(FormRow(name=name, value=value, confidence=field.confidence if field else None,
                             source=field.source if field else "", page=field.page if field else None,
-                            low=field is not None and field.confidence < threshold))
+                            low=field is not None and field.confidence < threshold,
+                            read_as=field.read_as if field else None))
     pages = [{"number": p.number, "width": p.width, "height": p.height, "words": p.words,
               "image_url": f"/doc/{doc.id}/page/{p.number}.png"} for p in doc.pages]
     return ctx.templates.TemplateResponse(request, "review.html", {

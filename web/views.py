@@ -132,6 +132,7 @@ class FieldRow:
     page: int | None
     source: str
     box: OverlayBox | None
+    read_as: str | None = None  # what OCR read, when a known or agreed spelling replaced it
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def _field_rows(doc: Document) -> list[FieldRow]:
         rows.append(FieldRow(
             name=name, value=_as_text(field.value), confidence=max(0.0, min(1.0, field.confidence)),
             page=field.page, source=field.source, box=overlay_box(field.bbox, page) if page else None,
+            read_as=field.read_as,
         ))
     return rows
 

@@ -1,0 +1,169 @@
+"""Archive consensus: the same vendor, read many times, is read right by the majority.
+
+A shop's receipts all print the same name and address, and OCR misreads a different letter on
+each ("MR. D.I.Y. (M) SDN BHD", "MR. D.1.Y. (M) SDN BHD", "MR. D.I.Y. (M) SON BHD"). The
+machine readings of the documents already in the archive are kept (no person involved, no gold
+values); a new reading is compared with them, and when enough readings are alike, the
+word-by-word majority of those readings replaces it:
+
+    readings = Readings()
+    readings.add("vendor_name", "MR. D.I.Y. (M) SDN BHD")      # what extraction read, per document
+    readings.consensus("vendor_name", "MR. D.1.Y. (M) SDN BHD")
+    # -> Consensus(value="MR. D.I.Y. (M) SDN BHD", support=..., agreement=...)
+
+Readings are kept per archive in an append-only JSON-lines file (``ReadingLog``): one line per
+stored invoice/receipt, appended atomically, so parallel ingests never lose one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from extract.vendors import name_key
+
+__all__ = ["FIELDS", "MIN_RATIO", "MIN_SUPPORT", "Consensus", "Readings", "ReadingLog", "raw_readings"]
+
+FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every document of a vendor
+# Readings are of the same printed text when rapidfuzz's ratio of their keys is at least this:
+# 2-3 misread characters in a 20-character name; a shop of the same chain elsewhere differs more.
+MIN_RATIO = 85.0
+MIN_SUPPORT = 2  # readings alike (the new one included) before their majority is trusted
+MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
+
+
+@dataclass(frozen=True)
+class Consensus:
+    value: str  # the word-by-word majority of the alike readings
+    support: int  # how many readings were alike (the new one included)
+    agreement: float  # share of them that read exactly the majority (on name_key), 0..1
+
+
+@dataclass
+class Readings:
+    """Machine readings of ``FIELDS`` seen in the archive, counted (``name_key`` -> spelling counts)."""
+
+    counts: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})
+    keys: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FIELDS})  # spelling -> name_key
+    words: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})  # WORD -> readings with it
+
+    def add(self, name: str, text: str) -> None:
+        if name not in self.counts or not isinstance(text, str) or len(name_key(text)) < 3:
+            return
+        counter, keys = self.counts[name], self.keys[name]
+        spelling = " ".join(text.split())
+        counter[spelling] += 1
+        keys.setdefault(spelling, name_key(spelling))
+        self.words[name].update(set(spelling.upper().split()))
+        if len(counter) > MAX_READINGS:
+            oldest = next(iter(counter))
+            del counter[oldest], keys[oldest]
+
+    def add_fields(self, fields: dict) -> None:
+        """``fields``: ``{name: raw reading}`` of one document (see ``raw_readings``)."""
+        for name, text in fields.items():
+            self.add(name, text)
+
+    def __len__(self) -> int:
+        return sum(sum(c.values()) for c in self.counts.values())
+
+    def consensus(self, name: str, text: str) -> Consensus | None:
+        """The majority reading of ``text`` and the stored readings alike to it, when at least
+        ``MIN_SUPPORT`` are alike; ``None`` otherwise. ``text`` itself counts as one reading."""
+        counter = self.counts.get(name)
+        key = name_key(text)
+        if not counter or len(key) < 3:
+            return None
+        spellings = list(counter)
+        hits = process.extract(key, list(self.keys[name].values()), scorer=fuzz.ratio,
+                               score_cutoff=MIN_RATIO, limit=None)
+        alike: list[tuple[str, int]] = [(" ".join(text.split()), 1)]
+        alike += [(spellings[i], counter[spellings[i]]) for _, _, i in hits]
+        support = sum(n for _, n in alike)
+        if support < MIN_SUPPORT:
+            return None
+        value = _token_majority(alike, self.words[name])
+        agree = sum(n for s, n in alike if name_key(s) == name_key(value))
+        return Consensus(value, support, round(agree / support, 4))
+
+
+def _token_majority(readings: list[tuple[str, int]], known: Counter) -> str:
+    """Word-by-word vote among the readings with the most common word count. A tie goes to
+    the word more often read in the archive's other readings (``known`` counts readings per
+    word, these readings included: "SDN" over "SON"), then to the first reading (the new
+    one), which is also the answer when no word count has a majority."""
+    lengths: Counter = Counter()
+    for text, n in readings:
+        lengths[len(text.split())] += n
+    first = readings[0][0].split()
+    length, votes = max(lengths.items(), key=lambda kv: (kv[1], kv[0] == len(first)))
+    if votes * 2 <= sum(lengths.values()) and length != len(first):
+        return " ".join(first)
+    here: Counter = Counter()  # readings among these with the word (the new one is not in ``known``)
+    for text, n in readings[1:]:
+        here.update({w: n for w in set(text.upper().split())})
+    voters = [(text.split(), n) for text, n in readings if len(text.split()) == length]
+    out = []
+    for pos in range(length):
+        tally: Counter = Counter()
+        for words, n in voters:
+            tally[words[pos]] += n
+        mine = first[pos] if len(first) == length else None
+        out.append(max(tally, key=lambda w: (tally[w], known[w.upper()] - here[w.upper()], w == mine)))
+    return " ".join(out)
+
+
+def raw_readings(doc) -> dict[str, str]:
+    """What extraction read for ``FIELDS`` on an invoice/receipt ``Document``, before any known
+    or agreed spelling replaced it; values a person set are not readings."""
+    if doc.status != "ok" or doc.doc_type is None or doc.doc_type.label not in ("invoice", "receipt"):
+        return {}
+    out = {}
+    for name in FIELDS:
+        fv = doc.fields.get(name)
+        if fv is not None and fv.source.startswith("extract."):
+            text = fv.read_as or fv.value
+            if isinstance(text, str):
+                out[name] = text
+    return out
+
+
+class ReadingLog:
+    """The archive's readings on disk: ``<path>`` holds one JSON line per stored document,
+    ``{"id": ..., "vendor_name": ..., "vendor_address": ...}``. Lines are appended with one
+    ``write`` on a file opened for appending (atomic for lines this short), so several ingest
+    processes can share it."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def load(self) -> Readings:
+        readings = Readings()
+        if not self.path.is_file():
+            return readings
+        with self.path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a crash: skip it
+                if isinstance(row, dict):
+                    readings.add_fields({k: row[k] for k in FIELDS if isinstance(row.get(k), str)})
+        return readings
+
+    def append(self, doc_id: str | None, fields: dict) -> None:
+        row = {k: fields[k][:500] for k in FIELDS if isinstance(fields.get(k), str)}
+        if not row:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = (json.dumps({"id": doc_id, **row}, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)

@@ -1,0 +1,130 @@
+"""extract.consensus: the archive's majority reading of a vendor's name and address."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+from fpdf import FPDF
+from typer.testing import CliRunner
+
+from ecm.cli import app
+from extract import Calibration, extract, raw_readings
+from extract.consensus import Readings, ReadingLog
+from test_classify_synthetic import document, page_from_rows
+
+
+def _readings(*texts: str, name: str = "vendor_name") -> Readings:
+    readings = Readings()
+    for text in texts:
+        readings.add(name, text)
+    return readings
+
+
+def test_majority_of_alike_readings_replaces_a_misread_word():
+    readings = _readings("KEDAI MAJU JAYA TRADING", "KEDAI MAJU JAVA TRADING", "KEDAI MAJU JAYA TRADlNG")
+    agreed = readings.consensus("vendor_name", "KEDAl MAJU JAYA TRADING")
+    assert agreed is not None and agreed.value == "KEDAI MAJU JAYA TRADING"
+    assert agreed.support == 4 and agreed.agreement == 0.25  # only one of the four read it all right
+
+
+def test_other_vendors_and_lone_readings_are_left_alone():
+    readings = _readings("KEDAI MAJU JAYA TRADING", "KEDAI MAJU JAYA TRADING", "NORTHWIND SUPPLIES LTD")
+    assert readings.consensus("vendor_name", "SYARIKAT PERNIAGAAN GIN KEE") is None
+    assert readings.consensus("vendor_address", "KEDAI MAJU JAYA TRADING") is None  # another field
+    assert Readings().consensus("vendor_name", "KEDAI MAJU JAYA TRADING") is None
+
+
+def test_a_tie_goes_to_the_word_the_archive_reads_elsewhere():
+    # One other reading of this shop: "SON" against "SDN" is one vote each; "SDN" is in other
+    # shops' names, "SON" in none, so "SDN" wins. A word no other shop has keeps the new reading.
+    readings = _readings("MAJU JAYA SDN BHD", "ALPHA SDN BHD", "BETA SDN BHD", "KEDAI RIANG SON BHD")
+    assert readings.consensus("vendor_name", "KEDAI RlANG SDN BHD").value == "KEDAI RlANG SDN BHD"
+    assert readings.consensus("vendor_name", "KEDAI RIANG SDN BHD").value == "KEDAI RIANG SDN BHD"
+    lone = _readings("KEDAI RIANG SDN BHD")
+    assert lone.consensus("vendor_name", "KEDAI RlANG SDN BHD").value == "KEDAI RlANG SDN BHD"
+
+
+def test_readings_of_another_word_count_do_not_outvote_the_majority():
+    readings = _readings("JALAN BESAR 12, 45600 BATANG", "JALAN BESAR 12, 45600 BATANG", "JALANBESAR 12, 45600 BATANG")
+    assert readings.consensus("vendor_name", "JALAN BESAR 12, 4560O BATANG").value == "JALAN BESAR 12, 45600 BATANG"
+
+
+RECEIPT = [
+    [("KEDAI MAJU JAVA TRADING", 40)],
+    [("NO 12 JALAN MERANTI 3,", 40)],
+    [("40400 SHAH ALAM", 40)],
+    [("DATE: 05/06/2018", 40)],
+    [("TOTAL", 40), ("RM 5.00", 200)],
+]
+
+
+def test_extract_takes_the_agreed_spelling_and_keeps_what_was_read():
+    page = page_from_rows(RECEIPT, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    readings = _readings("KEDAI MAJU JAYA TRADING", "KEDAI MAJU JAYA TRADING")
+    doc = extract(document([page], "receipt"), calibration=Calibration.identity(), readings=readings)
+    name = doc.fields["vendor_name"]
+    assert (name.value, name.source, name.read_as) == ("KEDAI MAJU JAYA TRADING", "extract.consensus",
+                                                       "KEDAI MAJU JAVA TRADING")
+    # The archive learns what was read, not what was agreed (readings stay independent).
+    assert raw_readings(doc)["vendor_name"] == "KEDAI MAJU JAVA TRADING"
+    plain = extract(document([page], "receipt"), calibration=Calibration.identity())
+    assert plain.fields["vendor_name"].value == "KEDAI MAJU JAVA TRADING" and plain.fields["vendor_name"].read_as is None
+
+
+def _append_many(path: str, worker: int) -> None:
+    log = ReadingLog(Path(path))
+    for i in range(200):
+        log.append(f"{worker}-{i}", {"vendor_name": f"VENDOR {worker} NUMBER {i} " + "X" * 150})
+
+
+def test_reading_log_keeps_every_line_from_parallel_writers_and_skips_a_cut_line(tmp_path: Path):
+    path = tmp_path / "models" / "readings.jsonl"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.starmap(_append_many, [(str(path), w) for w in range(4)])
+    lines = path.read_text().splitlines()
+    assert len(lines) == 800 and all(json.loads(line)["vendor_name"].startswith("VENDOR") for line in lines)
+    with path.open("a") as fh:
+        fh.write('{"id": "cut", "vendor_na')  # a crash in the middle of a line
+    assert len(ReadingLog(path).load()) == 800
+    assert len(ReadingLog(tmp_path / "none.jsonl").load()) == 0
+
+
+def _invoice(path: Path, vendor: str, number: str) -> Path:
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 9, vendor, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for line in ("14 Quarry Lane, Leeds LS2 7QT", "", "TAX INVOICE", f"Invoice No: {number}",
+                 "Invoice Date: 12 July 2024", "", "Printing services 10 units at 12.50 each   125.00",
+                 "Subtotal 125.00", "VAT 20% 25.00", "Total due: 150.00 GBP"):
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_ingest_logs_readings_and_later_documents_are_read_by_the_majority(tmp_path: Path):
+    env = {"ECM_HOME": str(tmp_path / "home")}
+    right = _invoice(tmp_path / "a.pdf", "Greenleaf Market Trading", "GM-1001")
+    slip_a = _invoice(tmp_path / "b.pdf", "Greenleaf Markft Trading", "GM-1002")
+    result = CliRunner().invoke(app, ["ingest", "--json", str(right), str(slip_a)], env=env)
+    assert result.exit_code == 0, result.output
+    log = [json.loads(line) for line in (tmp_path / "home" / "models" / "readings.jsonl").read_text().splitlines()]
+    assert [row["vendor_name"] for row in log] == ["Greenleaf Market Trading", "Greenleaf Markft Trading"]
+    assert {row["id"] for row in log} == {json.loads(line)["id"] for line in result.stdout.splitlines()}
+
+    slip_b = _invoice(tmp_path / "c.pdf", "Greenlcaf Market Trading", "GM-1003")
+    result = CliRunner().invoke(app, ["process", "--json", str(slip_b)], env=env)
+    name = json.loads(result.stdout.splitlines()[0])["fields"]["vendor_name"]
+    assert name["value"] == "Greenleaf Market Trading"
+    # ``process`` stores nothing, so it logs nothing.
+    assert len((tmp_path / "home" / "models" / "readings.jsonl").read_text().splitlines()) == 2
+
+    # The readings are derived from the store: ``ecm reindex`` writes them again from the records.
+    log = tmp_path / "home" / "models" / "readings.jsonl"
+    log.write_text("")
+    assert CliRunner().invoke(app, ["reindex"], env=env).exit_code == 0
+    assert sorted(json.loads(line)["vendor_name"] for line in log.read_text().splitlines()) == [
+        "Greenleaf Market Trading", "Greenleaf Markft Trading"]
