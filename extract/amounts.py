@@ -15,6 +15,9 @@ __all__ = ["parse_amount", "amount_words", "format_amount"]
 # (optionally) 1-2 decimals. OCR may add stray punctuation around it.
 _AMOUNT = re.compile(r"^[^\d]{0,4}-?\d{1,3}(?:[,.' ]\d{3})*(?:[.,]\d{1,2})?[^\d]{0,3}$|^[^\d]{0,4}-?\d+(?:[.,]\d{1,2})?[^\d]{0,3}$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
+# A whole number is money when a currency stands before it ("Rs 1939", "$500", "EUR 120").
+_CURRENCY = r"[$€£¥₹]|RM|Rs\.?|USD|EUR|GBP|INR|MYR|SGD|AUD|CAD"
+_MARKED = re.compile(rf"^(?:{_CURRENCY})\s?\d")
 
 
 def format_amount(value: Decimal) -> str:
@@ -33,7 +36,8 @@ def parse_amount(text: str) -> Decimal | None:
 def amount_words(words: list[Word], need_decimals: bool = True) -> tuple[Decimal, list[Word]] | None:
     """The first amount among ``words`` (a currency word before it is included in the box)."""
     for i, w in enumerate(words):
-        if need_decimals and not _HAS_DECIMALS.search(w.text):
+        marked = _MARKED.match(w.text) or (i and re.fullmatch(_CURRENCY, words[i - 1].text.strip()))
+        if need_decimals and not _HAS_DECIMALS.search(w.text) and not marked:
             continue
         if "%" in w.text:
             continue  # "Sales Tax (8.25%)": a rate, not an amount

@@ -30,11 +30,13 @@ _ID_WORDS = {"no", "nr", "num", "number", "#", "n", "no.", "nº", "n°"}
 # ---------------------------------------------------------------- value parsers (words -> value)
 
 def _identifier(words: list[Word]) -> tuple[str, list[Word]] | None:
-    for w in words[:4]:
+    for i, w in enumerate(words[:4]):
         text = _ID_NOISE.sub("", w.text.strip())
         if not text or text.lower() in _ID_WORDS:
             continue
         if any(c.isdigit() for c in text) and len(text) <= 30 and not find_dates(text, "DMY"):
+            if i and w.text[:1] == "_" and re.fullmatch(r"[A-Z0-9]{2,}", words[i - 1].text):
+                return words[i - 1].text + w.text, [words[i - 1], w]  # "BLR _WFLD2015...": OCR saw a gap
             return text, [w]
         if not any(c.isdigit() for c in text):
             continue

@@ -249,3 +249,22 @@ def test_item_codes_are_not_dates_and_a_misread_decade_is_repaired():
     # Tesseract read the 1 of 2018 as a 7: no receipt is dated 2078.
     assert _receipt_date([[("Doc No: CS00013033", 40)], [("Date: 23/05/2078", 40)]]) == "2018-05-23"
     assert _receipt_date([[("Date: 23/05/2098", 40)]]) is None  # no slip explains 2098
+
+
+def _invoice_fields(rows) -> dict:
+    head = [[("Northwind Lodging Pvt Ltd", 40)], [("25 Koil Street, Chennai 600061", 40)], [("TAX INVOICE", 400)]]
+    page = page_from_rows(head + rows)
+    return {k: v.value for k, v in extract(document([page], "invoice")).fields.items()}
+
+
+def test_booking_id_and_foreign_invoice_labels_but_not_a_vat_number():
+    hotel = _invoice_fields([[("Booking ID", 40)], [("IBZY2087", 40)], [("Grand Total", 40), ("Rs 1939", 470)]])
+    assert (hotel["invoice_number"], hotel["total_amount"], hotel["currency"]) == ("IBZY2087", "1939.00", "INR")
+    dutch = _invoice_fields([[("Factuur datum", 40), ("Factuur", 200)], [("8-9-2022", 40), ("VF1005193039", 200)],
+                             [("Uw BTW nummer: NL00333599698", 40)], [("Totaal", 40), ("49,99", 470)]])
+    assert dutch["invoice_number"] == "VF1005193039"
+
+
+def test_an_invoice_number_ocr_split_at_its_underscore_is_read_whole():
+    f = _invoice_fields([[("Invoice No : # BLR _WFLD20151000982590", 40)], [("Total Due", 360), ("$12.00", 470)]])
+    assert f["invoice_number"] == "BLR_WFLD20151000982590"
