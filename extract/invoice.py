@@ -293,7 +293,9 @@ def _is_name_line(line: Line, rules: Rules) -> bool:
     if _REG_LABEL.search(text):
         return False  # "Co-REG:", "GST ID No": a registration number's label
     letters = sum(c.isalpha() for c in text)
-    if letters < 3 or letters < 0.6 * len(text.replace(" ", "")):
+    legal = _has_phrase(line.toks, rules.vendor["legal_suffixes"])
+    # "HR. O.1.¥. (4) SDN BHD": a legal name's initials and dots leave fewer letters.
+    if letters < 3 or letters < (0.45 if legal else 0.6) * len(text.replace(" ", "")):
         return False
     if not re.search(r"[A-Za-z]{2,}", text):
         return False
@@ -309,8 +311,9 @@ def _is_name_line(line: Line, rules: Rules) -> bool:
         return False
     if line.toks and line.toks[0] in _phrases(rules.vendor["address_starts"]) and any(c.isdigit() for c in text):
         return False  # "NO 12 JALAN ...": the address, not the name
-    if set(line.toks) & _phrases(rules.vendor["address_words"]) and not _has_phrase(line.toks, rules.vendor["legal_suffixes"]):
-        return False  # "KAWASAN PERINDUSTRIAN BALAKONG", "TAMAN BERKELEY"
+    places = _phrases(rules.vendor["address_words"])
+    if not legal and (set(line.toks[:2]) & places or (set(line.toks) & places and any(c.isdigit() for c in text))):
+        return False  # "KAWASAN PERINDUSTRIAN BALAKONG", "TAMAN BERKELEY"; not "DOMINO'S PIZZA TAMAN UNIVERSITI"
     return True
 
 
@@ -610,7 +613,8 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             break
     if not picked or not any(c.isdigit() for l in picked for c in l.text):
         return None  # an address has a number or a postcode somewhere
-    text = " ".join(_REG_TAIL.sub("", _REG_HEAD.sub("", l.text)) for l in picked)
+    # "| 43300 SERI KEMBANGAN": the paper's edge read as a bar is no part of the address.
+    text = " ".join(_REG_TAIL.sub("", _REG_HEAD.sub("", l.text)).strip(" |") for l in picked)
     text = fix_confusions(_ADDRESS_LABEL.sub("", re.sub(r"\s+", " ", text)).strip(" ,.|"))
     words = [w for l in picked for w in l.words]
     if vendors and vendor_name:

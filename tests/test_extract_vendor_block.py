@@ -235,3 +235,17 @@ def test_a_name_continued_on_a_second_line_with_an_ampersand():
     f = _fields(rows)
     assert f["vendor_name"] == "CORNER HARDWARE & SUPPLY"
     assert f["vendor_address"] == "302 Main Street Millbrook, NY 12545"
+
+
+def test_a_legal_name_of_initials_and_a_shop_named_after_its_place_are_names():
+    initials = _fields([[("|", 40)], [("HR. O.1.¥. (4) SDN BHD", 40)], [("Co-REG:860671-D", 40)],
+                        [("| LOT 1851-A & 1851-B, JALAN KPB 6,", 40)], [("| 43300 SERI KEMBANGAN, SELANGOR", 40)],
+                        [("(GST ID No 2000306020352)", 40)], [("{MUTIARA KOMPLEKS )", 40)], [("TOTAL", 40), ("12.50", 200)]])
+    assert initials["vendor_name"] == "HR. O.1.¥. (4) SDN BHD"
+    # The paper's edge read as "|" is no part of the address.
+    assert initials["vendor_address"] == "LOT 1851-A & 1851-B, JALAN KPB 6, 43300 SERI KEMBANGAN, SELANGOR"
+    branch = _fields([[("TAX INVOICE", 40)], [("GST REF NO : 001694251246", 40)], [("PIZZA PALACE TAMAN UNIVERSITI", 40)],
+                      [("30, Jln Kebudayaan 7, Tmn Universiti", 40)], [("81300 Skudai, Johor", 40)],
+                      [("Qty Menu Desc Price", 40)], [("TOTAL", 40), ("12.50", 200)]])
+    assert branch["vendor_name"] == "PIZZA PALACE TAMAN UNIVERSITI"
+    assert branch["vendor_address"] == "30, Jln Kebudayaan 7, Tmn Universiti 81300 Skudai, Johor"
