@@ -292,6 +292,8 @@ def _is_name_line(line: Line, rules: Rules) -> bool:
         return False  # "Guest Name: Sanjay", "Salesperson : Ali": a labelled field
     if _REG_LABEL.search(text):
         return False  # "Co-REG:", "GST ID No": a registration number's label
+    if text.rstrip().endswith(":") and len(line.words) <= 2:
+        return False  # "Services:": a heading or label whose value follows
     letters = sum(c.isalpha() for c in text)
     legal = _has_phrase(line.toks, rules.vendor["legal_suffixes"])
     # "HR. O.1.¥. (4) SDN BHD": a legal name's initials and dots leave fewer letters.
@@ -492,9 +494,10 @@ def _web_names(lines: list[Line]) -> set[str]:
     ("jaxson.vandoorn@gmail.com" -> "jaxsonvandoorn")."""
     out: set[str] = set()
     for line in lines:
-        for m in _WEB.finditer(line.text):
+        text = re.sub(r"(\w\.)\s+(?=[\w.+-]+@)", r"\1", line.text)  # "jaxson. vandoorn@": OCR's gap
+        for m in _WEB.finditer(text):
             local, name = m.group(1), m.group(2)
-            if not (local or "www" in m.group(0).lower() or "@" in line.text):
+            if not (local or "www" in m.group(0).lower() or "@" in text):
                 continue  # "Co. Ltd.": not an address
             if name.lower() not in _MAIL_HOSTS:
                 out.add(re.sub(r"[^a-z0-9]", "", name.lower()))

@@ -249,3 +249,10 @@ def test_a_legal_name_of_initials_and_a_shop_named_after_its_place_are_names():
                       [("Qty Menu Desc Price", 40)], [("TOTAL", 40), ("12.50", 200)]])
     assert branch["vendor_name"] == "PIZZA PALACE TAMAN UNIVERSITI"
     assert branch["vendor_address"] == "30, Jln Kebudayaan 7, Tmn Universiti 81300 Skudai, Johor"
+
+
+def test_a_heading_with_a_colon_is_no_name_and_a_mail_address_with_an_ocr_gap_still_spells_it():
+    rows = [[("Invoice", 40)], [("Services:", 40)], [("Marla Quenby", 40)], [("8636 Sentinel Place", 40)],
+            [("marla. quenby@gmail.com", 40)], [("Invoice To:", 40)], [("Woofers Inc", 40)],
+            [("Total Due", 360), ("$120.00", 470)]]
+    assert _fields(rows, "invoice")["vendor_name"] == "Marla Quenby"
