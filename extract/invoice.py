@@ -519,7 +519,7 @@ def _clean_name(text: str, rules: Rules | None = None) -> str:
     text = fix_confusions(text.strip(" :;,.-|*'\"‘’“”©®€¢").strip()) + ("." if keep_dot else "")
     if rules is not None:
         for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
-            text = re.sub(pattern, repl, text)
+            text = re.sub(pattern, repl, text, flags=re.I)
         text = _trim_name(text, rules)
     return text
 

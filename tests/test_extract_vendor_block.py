@@ -256,3 +256,12 @@ def test_a_heading_with_a_colon_is_no_name_and_a_mail_address_with_an_ocr_gap_st
             [("marla. quenby@gmail.com", 40)], [("Invoice To:", 40)], [("Woofers Inc", 40)],
             [("Total Due", 360), ("$120.00", 470)]]
     assert _fields(rows, "invoice")["vendor_name"] == "Marla Quenby"
+
+
+def test_a_misread_sdn_bhd_still_makes_a_legal_name_below_the_footer_text():
+    rows = [[("Thank You, Please come again.", 40)], [("For feedback or complaint, please call:", 40)],
+            [("Kedai Runcit Maju Sdn. khd", 40)], [("(317041-W)", 40)], [("PT17920, SEKSYEN U9,", 40)],
+            [("40150 SHAH ALAM,", 40)], [("TOTAL", 40), ("12.50", 200)]]
+    f = _fields(rows)
+    assert f["vendor_name"] == "Kedai Runcit Maju SDN BHD"
+    assert f["vendor_address"] == "PT17920, SEKSYEN U9, 40150 SHAH ALAM"
