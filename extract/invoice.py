@@ -259,6 +259,17 @@ def _has_phrase(line_toks: list[str], phrases: list[str]) -> bool:
     return any(f" {' '.join(tokens(p))} " in joined for p in phrases if tokens(p))
 
 
+def _is_legal_name(line: Line, rules: Rules) -> bool:
+    """The line carries a legal-entity suffix (``legal_suffixes``), read after the suffix OCR
+    fixes ("99 SPEED MART 5/B (519537-X)" is an S/B)."""
+    if _has_phrase(line.toks, rules.vendor["legal_suffixes"]):
+        return True
+    text = _REG_TAIL.sub("", line.text)
+    for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
+        text = re.sub(pattern, repl, text, flags=re.I)
+    return _has_phrase(tokens(text), rules.vendor["legal_suffixes"])
+
+
 def _customer_lines(lines: list[Line], rules: Rules) -> set[int]:
     """Lines in a "Bill to"/"Ship to" block: organisations there are the buyer's."""
     out: set[int] = set()
@@ -295,7 +306,7 @@ def _is_name_line(line: Line, rules: Rules) -> bool:
     if text.rstrip().endswith(":") and len(line.words) <= 2:
         return False  # "Services:": a heading or label whose value follows
     letters = sum(c.isalpha() for c in text)
-    legal = _has_phrase(line.toks, rules.vendor["legal_suffixes"])
+    legal = _is_legal_name(line, rules)
     # "HR. O.1.¥. (4) SDN BHD": a legal name's initials and dots leave fewer letters.
     if letters < 3 or letters < (0.45 if legal else 0.6) * len(text.replace(" ", "")):
         return False
@@ -387,7 +398,6 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
             return Found(text, value, hit.line.page, method, hit.score * 0.9), host
 
     names = [l for l in top if _is_name_line(l, rules) and _legible(l)]
-    strong = _phrases(rules.vendor["legal_suffixes"])
     suffixes = rules.vendor["company_suffixes"]
 
     # 2. Receipts print the shop's name first: a legal name (SDN BHD, ENTERPRISE...) among the
@@ -395,12 +405,12 @@ def _vendor_name(doc: Document, lines: list[Line], rules: Rules, is_receipt: boo
     if is_receipt:
         header = _header(names, top, rules)
         for rank, line in enumerate(header[:3]):
-            if _has_phrase(line.toks, list(strong)):
+            if _is_legal_name(line, rules):
                 words, text = list(line.words), line.text
                 prev = header[rank - 1] if rank else None
                 rest = [t for t in line.toks if t not in _SUFFIX_TOKENS]
                 if prev is not None and len(rest) <= 1 and prev.order == line.order - 1 \
-                        and not _has_phrase(prev.toks, list(strong)):
+                        and not _is_legal_name(prev, rules):
                     words, text = list(prev.words) + words, f"{prev.text} {text}"  # "POPULAR BOOK" / "CO. (M) SDN BHD"
                 return Found(_clean_name(text, rules), words, line.page, "pattern", 1.0 - 0.03 * rank), line
         if names:

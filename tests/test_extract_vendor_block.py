@@ -265,3 +265,10 @@ def test_a_misread_sdn_bhd_still_makes_a_legal_name_below_the_footer_text():
     f = _fields(rows)
     assert f["vendor_name"] == "Kedai Runcit Maju SDN BHD"
     assert f["vendor_address"] == "PT17920, SEKSYEN U9, 40150 SHAH ALAM"
+
+
+def test_a_legal_suffix_is_recognised_after_its_ocr_fix():
+    rows = [[("POST EE", 40)], [("77 QUICK MART 5/B (519537-X)", 40)], [("LOT P.T. 2811, JALAN ANGSA,", 40)],
+            [("41150 KLANG, SELANGOR", 40)], [("TOTAL", 40), ("12.50", 200)]]
+    f = _fields(rows)
+    assert (f["vendor_name"], f["vendor_address"]) == ("77 QUICK MART S/B", "LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR")
