@@ -35,6 +35,7 @@ FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every 
 MIN_RATIO = 85.0
 MIN_SUPPORT = 2  # readings alike (the new one included) before their majority is trusted
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
+MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,35 @@ class Readings:
     words: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})  # WORD -> readings with it
 
     def add(self, name: str, text: str) -> None:
-        if name not in self.counts or not isinstance(text, str) or len(name_key(text)) < 3:
+        if name not in self.counts or not isinstance(text, str):
             return
         counter, keys = self.counts[name], self.keys[name]
         spelling = " ".join(text.split())
+        if spelling not in keys:
+            key = name_key(spelling)
+            if len(key) < 3:
+                return
+            keys[spelling] = key
         counter[spelling] += 1
-        keys.setdefault(spelling, name_key(spelling))
         self.words[name].update(set(spelling.upper().split()))
-        if len(counter) > MAX_READINGS:
-            oldest = next(iter(counter))
-            del counter[oldest], keys[oldest]
+        if len(counter) > MAX_READINGS * 5 // 4:
+            self._keep_newest(name)
+
+    def _keep_newest(self, name: str) -> None:
+        """Forget all but the ``MAX_READINGS`` newest distinct readings of ``name`` (at once, so
+        that adding stays cheap)."""
+        kept = list(self.counts[name])[-MAX_READINGS:]
+        counter = Counter({s: self.counts[name][s] for s in kept})
+        self.counts[name] = counter
+        self.keys[name] = {s: self.keys[name][s] for s in kept}
+        words: Counter = Counter()
+        for spelling, n in counter.items():
+            words.update({w: n for w in set(spelling.upper().split())})
+        self.words[name] = words
+
+    def copy(self) -> "Readings":
+        return Readings({k: Counter(v) for k, v in self.counts.items()}, {k: dict(v) for k, v in self.keys.items()},
+                        {k: Counter(v) for k, v in self.words.items()})
 
     def add_fields(self, fields: dict) -> None:
         """``fields``: ``{name: raw reading}`` of one document (see ``raw_readings``)."""
@@ -137,24 +157,45 @@ class ReadingLog:
     """The archive's readings on disk: ``<path>`` holds one JSON line per stored document,
     ``{"id": ..., "vendor_name": ..., "vendor_address": ...}``. Lines are appended with one
     ``write`` on a file opened for appending (atomic for lines this short), so several ingest
-    processes can share it."""
+    processes can share it.
+
+    ``load`` keeps what it read per file in this process and later reads only the lines
+    appended since (a long-running server or hot folder does not read the whole log for every
+    upload); it returns a copy, which the caller may add this run's readings to."""
+
+    _loaded: dict[str, tuple[tuple[int, int], int, Readings]] = {}  # path -> ((device, inode), offset, readings)
 
     def __init__(self, path: Path):
         self.path = Path(path)
 
     def load(self) -> Readings:
-        readings = Readings()
-        if not self.path.is_file():
-            return readings
-        with self.path.open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by a crash: skip it
-                if isinstance(row, dict):
-                    readings.add_fields({k: row[k] for k in FIELDS if isinstance(row.get(k), str)})
-        return readings
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return Readings()
+        file_id = (stat.st_dev, stat.st_ino)
+        cached = self._loaded.get(str(self.path))
+        fresh = cached is None or cached[0] != file_id or stat.st_size < cached[1]
+        if fresh:
+            # First read, or the log was rewritten (ecm reindex): its newest part is enough.
+            cached = (file_id, max(0, stat.st_size - MAX_LOG_BYTES), Readings())
+        _, offset, readings = cached
+        with self.path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+        if fresh and offset:
+            cut = data.find(b"\n") + 1  # started inside a line: begin at the next one
+            data, offset = data[cut:], offset + cut
+        complete = data[:data.rfind(b"\n") + 1]  # a line still being written is read next time
+        for line in complete.splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash: skip it
+            if isinstance(row, dict):
+                readings.add_fields({k: row[k] for k in FIELDS if isinstance(row.get(k), str)})
+        self._loaded[str(self.path)] = (file_id, offset + len(complete), readings)
+        return readings.copy()
 
     def append(self, doc_id: str | None, fields: dict) -> None:
         row = {k: fields[k][:500] for k in FIELDS if isinstance(fields.get(k), str)}

@@ -128,3 +128,35 @@ def test_ingest_logs_readings_and_later_documents_are_read_by_the_majority(tmp_p
     assert CliRunner().invoke(app, ["reindex"], env=env).exit_code == 0
     assert sorted(json.loads(line)["vendor_name"] for line in log.read_text().splitlines()) == [
         "Greenleaf Market Trading", "Greenleaf Markft Trading"]
+
+
+def test_reading_log_reads_only_what_was_appended_since_and_notices_a_rewrite(tmp_path: Path, monkeypatch):
+    path = tmp_path / "readings.jsonl"
+    log = ReadingLog(path)
+    log.append("a", {"vendor_name": "ALPHA TRADING"})
+    assert log.load().counts["vendor_name"] == {"ALPHA TRADING": 1}
+    with path.open("a") as fh:
+        fh.write('{"id": "b", "vendor_name": "BETA TRADING"}\n{"id": "c", "vendor_na')  # c: still being written
+    mine = log.load()
+    assert mine.counts["vendor_name"] == {"ALPHA TRADING": 1, "BETA TRADING": 1}
+    mine.add("vendor_name", "THIS RUN ONLY")  # a copy: the next load does not see it
+    with path.open("a") as fh:
+        fh.write('me": "GAMMA TRADING"}\n')
+    assert log.load().counts["vendor_name"] == {"ALPHA TRADING": 1, "BETA TRADING": 1, "GAMMA TRADING": 1}
+    path.write_text('{"id": "d", "vendor_name": "DELTA TRADING"}\n')  # rewritten (ecm reindex): read afresh
+    assert log.load().counts["vendor_name"] == {"DELTA TRADING": 1}
+    # A huge log: only its newest part is read, from a whole line on.
+    monkeypatch.setattr("extract.consensus.MAX_LOG_BYTES", 120)
+    big = ReadingLog(tmp_path / "big.jsonl")
+    for i in range(20):
+        big.append(str(i), {"vendor_name": f"VENDOR NUMBER {i:02d}"})
+    assert set(big.load().counts["vendor_name"]) == {"VENDOR NUMBER 18", "VENDOR NUMBER 19"}
+
+
+def test_readings_keep_the_newest_distinct_spellings(monkeypatch):
+    monkeypatch.setattr("extract.consensus.MAX_READINGS", 4)
+    readings = _readings(*[f"SHOP NUMBER {i}" for i in range(5)])
+    assert list(readings.counts["vendor_name"]) == [f"SHOP NUMBER {i}" for i in range(5)]  # up to 4 * 5/4
+    readings.add("vendor_name", "SHOP NUMBER 5")
+    assert list(readings.counts["vendor_name"]) == [f"SHOP NUMBER {i}" for i in range(2, 6)]
+    assert readings.words["vendor_name"]["SHOP"] == 4 and readings.words["vendor_name"]["0"] == 0
