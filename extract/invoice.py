@@ -642,6 +642,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
 def _currency(lines: list[Line], rules: Rules) -> Found | None:
     votes: Counter[str] = Counter()
     where: dict[str, tuple[Line, Word]] = {}
+    sure: set[str] = set()  # currencies printed as a code or an unambiguous symbol
     codes = set(rules.currency_codes)
     symbols = sorted(rules.currency_symbols.items(), key=lambda kv: -len(kv[0]))
     printed_usd = False
@@ -652,6 +653,7 @@ def _currency(lines: list[Line], rules: Rules) -> Found | None:
             if raw.upper() in codes and (raw.isupper() or len(raw) == 3):
                 votes[raw.upper()] += 2  # a printed code is the strongest evidence
                 where.setdefault(raw.upper(), (line, w))
+                sure.add(raw.upper())
                 continue
             low = w.text.lower()
             for sym, code in symbols:
@@ -663,6 +665,8 @@ def _currency(lines: list[Line], rules: Rules) -> Found | None:
                 if hit:
                     votes[code] += 1
                     where.setdefault(code, (line, w))
+                    if sym not in rules.currency_ambiguous:
+                        sure.add(code)
                     break
     if not votes:
         return None
@@ -672,7 +676,8 @@ def _currency(lines: list[Line], rules: Rules) -> Found | None:
         local = _dollar_place(lines, rules)
         if local:
             return Found(local, [word], line.page, "pattern", 0.75)  # "$8.20" on a Malaysian till
-    return Found(code, [word], line.page, "pattern", min(1.0, 0.7 + 0.1 * n))
+    # "$" alone is the US dollar's only by default (Australia, Canada, Singapore print it too).
+    return Found(code, [word], line.page, "pattern", min(1.0, 0.8 + 0.1 * n) if code in sure else 0.7)
 
 
 def _dollar_place(lines: list[Line], rules: Rules) -> str | None:

@@ -46,6 +46,7 @@ class Rules:
     vendor: dict[str, list[str]]
     currency_codes: tuple[str, ...]
     currency_symbols: dict[str, str]
+    currency_ambiguous: frozenset[str]  # symbols several currencies print ("$")
     dollar_places: dict[str, tuple[str, ...]]  # currency -> phrases saying a bare "$" means it
     day_first_hints: tuple[str, ...]
     month_first_hints: tuple[str, ...]
@@ -75,6 +76,7 @@ def load_rules(path: str = str(RULES_PATH)) -> Rules:
         vendor=raw["vendor"],
         currency_codes=tuple(raw["currency"]["codes"]),
         currency_symbols=dict(raw["currency"]["symbols"]),
+        currency_ambiguous=frozenset(raw["currency"].get("ambiguous", [])),
         dollar_places={k: tuple(v) for k, v in raw["currency"].get("dollar_places", {}).items()},
         day_first_hints=tuple(raw["dates"]["day_first_hints"]),
         month_first_hints=tuple(raw["dates"]["month_first_hints"]),

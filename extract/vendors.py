@@ -135,7 +135,7 @@ class VendorBook:
         best: VendorMatch | None = None
         for address in vendor.addresses:
             score = fuzz.ratio(key, name_key(address))
-            if score >= min_ratio and (best is None or score / 100 > best.score):
+            if score >= min_ratio and _misread(key, name_key(address)) and (best is None or score / 100 > best.score):
                 best = VendorMatch(address, round(score / 100, 4))
         return best
 
@@ -187,6 +187,16 @@ class VendorBook:
         if not path.is_file():
             return cls()
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _misread(reading: str, known: str) -> bool:
+    """``reading`` can be ``known`` with letters misread: word for word alike, or, when OCR
+    split or joined words, alike as a whole. Another branch's address ("... 1032 SUBANG
+    PERDANA" for "... 1237 TMN INDAH PERDANA") differs in whole words and is not."""
+    a, b = reading.split(), known.split()
+    if len(a) == len(b):
+        return all(x == y or fuzz.ratio(x, y) >= 50 for x, y in zip(a, b))
+    return fuzz.ratio(reading, known) >= 90
 
 
 def _number_key(number: str) -> str:

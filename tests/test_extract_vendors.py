@@ -106,3 +106,24 @@ def test_calibration_is_monotone_and_within_0_1():
     assert Calibration.identity().field("x", "y", 0.42) == 0.42
     # All-correct evidence never claims certainty (Laplace smoothing).
     assert fit_curve([0.9] * 5, [True] * 5)[-1][1] < 1.0
+
+
+def test_vendorbook_corrects_a_misread_address_but_not_another_branch():
+    book = VendorBook()
+    book.learn({"vendor_name": "QUICK MART S/B",
+                "vendor_address": "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1032-SUBANG PERDANA"})
+    misread = book.match_address("QUICK MART S/B", "LOT P.T. 2811, JALAN ANG5A, TANAN BERKELEY 41150 KLANG, SELANGOR 1032-SUBANG PERDANA")
+    assert misread is not None and misread.name.endswith("1032-SUBANG PERDANA")
+    other = "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1237-TMN INDAH PERDANA"
+    assert book.match_address("QUICK MART S/B", other) is None
+
+
+def test_a_bare_dollar_sign_is_less_sure_than_a_code_or_an_unambiguous_symbol():
+    def currency(total: str):
+        rows = [[("Northwind Supplies Inc.", 40)], [("INVOICE", 400)], [("Total Due", 360), (total, 470)]]
+        fv = extract(document([page_from_rows(rows)], "invoice"), calibration=Calibration.identity()).fields["currency"]
+        return fv.value, fv.confidence
+
+    dollar, euro, code = currency("$120.00"), currency("€120.00"), currency("120.00 USD")
+    assert (dollar[0], euro[0], code[0]) == ("USD", "EUR", "USD")
+    assert dollar[1] < euro[1] and dollar[1] < code[1]
