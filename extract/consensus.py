@@ -33,6 +33,7 @@ FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every 
 # Readings are of the same printed text when rapidfuzz's ratio of their keys is at least this:
 # 2-3 misread characters in a 20-character name; a shop of the same chain elsewhere differs more.
 MIN_RATIO = 85.0
+MIN_REWORDED_RATIO = 90.0  # a majority with another word count must be this alike to the reading
 MIN_SUPPORT = 2  # readings alike (the new one included) before their majority is trusted
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
 MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
@@ -108,6 +109,8 @@ class Readings:
         if support < MIN_SUPPORT:
             return None
         value = _token_majority(alike, self.words[name])
+        if len(value.split()) != len(text.split()) and fuzz.ratio(name_key(value), key) < MIN_REWORDED_RATIO:
+            return None  # the majority has other words, not other letters: another branch's name or address
         agree = sum(n for s, n in alike if name_key(s) == name_key(value))
         return Consensus(value, support, round(agree / support, 4))
 

@@ -4,7 +4,9 @@ Conservative: a token changes only when its other characters say which reading w
 
 * a number with look-alike letters inside: "400OO" -> "40000", "2B11" -> "2811", "IB51" -> "1851",
   "411SO" -> "41150"; a letter before or after the digits stays ("S117", "118B", "SS21" are lots);
-* a word with zeros for O: "L0T" -> "LOT", "FL00R" -> "FLOOR".
+* a word with zeros for O: "L0T" -> "LOT", "FL00R" -> "FLOOR";
+* a word of four letters or more with one look-alike digit between letters: "ANG5A" -> "ANGSA",
+  "PE1RO" -> "PEIRO" ("U5", "SS4C", "A-G-06" are lots and stay).
 
 A vocabulary-based speller was measured and not kept: with address words and place names as its
 vocabulary it changed right words more often than wrong ones ("BAHRU" -> "BARU", "UTAMA" -> "UTARA"),
@@ -19,6 +21,7 @@ __all__ = ["fix_confusions"]
 
 _ALWAYS = {"O": "0", "o": "0", "I": "1", "l": "1", "i": "1"}  # never a lot's letter suffix
 _INSIDE = {"S": "5", "s": "5", "B": "8", "b": "8"}  # only between digits ("S117", "118B" stay)
+_AS_LETTER = {"5": "S", "1": "I", "8": "B", "0": "O"}
 
 
 def _fix_token(t: str) -> str:
@@ -33,6 +36,11 @@ def _fix_token(t: str) -> str:
         return fixed if sum(c.isdigit() for c in fixed) > len(fixed) / 2 else t
     if digits and {c for c in t if c.isdigit()} == {"0"} and len(letters) >= 1 and sum(c.isalpha() for c in t) >= 2:
         return t.replace("0", "o" if t.replace("0", "").islower() else "O")
+    if digits == 1 and sum(c.isalpha() for c in t) >= 4:
+        i = next(i for i, c in enumerate(t) if c.isdigit())
+        if t[i] in _AS_LETTER and 0 < i < len(t) - 1 and t[i - 1].isalpha() and t[i + 1].isalpha():
+            letter = _AS_LETTER[t[i]]
+            return t[:i] + (letter.lower() if t[i - 1].islower() and t[i + 1].islower() else letter) + t[i + 1:]
     return t
 
 

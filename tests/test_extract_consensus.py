@@ -46,6 +46,14 @@ def test_a_tie_goes_to_the_word_the_archive_reads_elsewhere():
     assert lone.consensus("vendor_name", "KEDAI RlANG SDN BHD").value == "KEDAI RlANG SDN BHD"
 
 
+def test_another_branch_is_not_a_misreading():
+    # Three readings of the chain's other branch: a majority with other words, not other letters.
+    other = "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1214-JINJANG UTARA"
+    readings = _readings(other, other, other, name="vendor_address")
+    mine = "LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR 1237-TMN INDAH PERDANA"
+    assert readings.consensus("vendor_address", mine) is None
+
+
 def test_readings_of_another_word_count_do_not_outvote_the_majority():
     readings = _readings("JALAN BESAR 12, 45600 BATANG", "JALAN BESAR 12, 45600 BATANG", "JALANBESAR 12, 45600 BATANG")
     assert readings.consensus("vendor_name", "JALAN BESAR 12, 4560O BATANG").value == "JALAN BESAR 12, 45600 BATANG"

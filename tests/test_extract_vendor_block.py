@@ -26,12 +26,15 @@ def _fields(rows, doc_type="receipt") -> dict:
     ("LOT P.T. 2B11", "LOT P.T. 2811"),  # B for 8 between digits
     ("IB51-A", "1851-A"),
     ("411SO KLANG", "41150 KLANG"),
+    ("JALAN ANG5A", "JALAN ANGSA"),  # a digit for a letter inside a word
+    ("Shell PE1RO", "Shell PEIRO"),
 ])
 def test_ocr_digit_letter_swaps_are_undone(read, meant):
     assert fix_confusions(read) == meant
 
 
-@pytest.mark.parametrize("text", ["S117, SECOND FLOOR", "JALAN 7/118B", "SS21/1A", "145G", "UNIT A0", "10T"])
+@pytest.mark.parametrize("text", ["S117, SECOND FLOOR", "JALAN 7/118B", "SS21/1A", "145G", "UNIT A0", "10T",
+                                  "NOVA U5/N", "SS4C/5", "A-G-06", "KPB6A"])
 def test_lot_numbers_with_letters_are_left_alone(text):
     assert fix_confusions(text) == text
 
