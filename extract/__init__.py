@@ -2,7 +2,8 @@
 
 Invoices and receipts: labelled values found by layout (value right of / below its label, from
 word boxes), patterns and position (``labels.toml``); a ``VendorBook`` of vendors accepted
-before turns an OCR-misspelled vendor name (and address) into its known spelling. Contracts:
+before turns an OCR-misspelled vendor name (and address) into its known spelling, and the
+archive's own readings of a vendor outvote one document's misreading (``extract.consensus``). Contracts:
 sentence patterns (``contract.toml``) with spaCy entities as a fallback. Every value carries its
 page, the union box of the words it came from, a 0..1 confidence (calibrated to the probability
 of being right when ``calibration.json`` is present, see ``extract.calibration``) and
@@ -23,8 +24,8 @@ from extract.rules import load_rules
 from extract.validation import validate
 from extract.vendors import VendorBook
 
-__all__ = ["extract", "extract_fields", "validate", "needs_review", "VendorBook", "Readings", "ReadingLog", "raw_readings", "Calibration",
-           "load_calibration"]
+__all__ = ["extract", "extract_fields", "validate", "needs_review", "VendorBook", "Readings", "ReadingLog",
+           "raw_readings", "Calibration", "load_calibration"]
 
 
 def extract_fields(doc: Document, doc_type: str, vendors: VendorBook | None = None,

@@ -13,12 +13,12 @@ from rapidfuzz import fuzz
 from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
+from extract.consensus import Readings
 from extract.found import Found
 from extract.layout import (LabelHit, Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
 from extract.ocrfix import fix_confusions
 from extract.rules import Rules, tokens
-from extract.consensus import Readings
 from extract.vendors import VendorBook, name_key
 
 __all__ = ["extract_invoice_fields"]
@@ -264,10 +264,14 @@ def _is_legal_name(line: Line, rules: Rules) -> bool:
     fixes ("99 SPEED MART 5/B (519537-X)" is an S/B)."""
     if _has_phrase(line.toks, rules.vendor["legal_suffixes"]):
         return True
-    text = _REG_TAIL.sub("", line.text)
+    return _has_phrase(tokens(_suffix_fixed(_REG_TAIL.sub("", line.text), rules)), rules.vendor["legal_suffixes"])
+
+
+def _suffix_fixed(text: str, rules: Rules) -> str:
+    """``text`` with the company-suffix OCR fixes of labels.toml applied ("SON BHD" -> "SDN BHD")."""
     for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
         text = re.sub(pattern, repl, text, flags=re.I)
-    return _has_phrase(tokens(text), rules.vendor["legal_suffixes"])
+    return text
 
 
 def _customer_lines(lines: list[Line], rules: Rules) -> set[int]:
@@ -528,9 +532,7 @@ def _clean_name(text: str, rules: Rules | None = None) -> str:
     keep_dot = re.search(r"(?i)\b(?:inc|ltd|co|corp|llc|bhd|plc|pty|pte|b\.v|n\.v|s\.a)\.$", text) is not None
     text = fix_confusions(text.strip(" :;,.-|*'\"‘’“”©®€¢").strip()) + ("." if keep_dot else "")
     if rules is not None:
-        for pattern, repl in rules.vendor.get("ocr_fixes", {}).items():
-            text = re.sub(pattern, repl, text, flags=re.I)
-        text = _trim_name(text, rules)
+        text = _trim_name(_suffix_fixed(text, rules), rules)
     return text
 
 
