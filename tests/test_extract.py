@@ -268,3 +268,9 @@ def test_booking_id_and_foreign_invoice_labels_but_not_a_vat_number():
 def test_an_invoice_number_ocr_split_at_its_underscore_is_read_whole():
     f = _invoice_fields([[("Invoice No : # BLR _WFLD20151000982590", 40)], [("Total Due", 360), ("$12.00", 470)]])
     assert f["invoice_number"] == "BLR_WFLD20151000982590"
+
+
+def test_french_amount_to_pay_outweighs_a_total_column():
+    f = _invoice_fields([[("Total facture", 40)], [("24.99", 40), ("5.00", 200)],
+                         [("Somme à payer", 40)], [("29.99 € TTC", 40)]])
+    assert f["total_amount"] == "29.99"
