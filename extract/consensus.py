@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,11 +168,16 @@ class ReadingLog:
     upload); it returns a copy, which the caller may add this run's readings to."""
 
     _loaded: dict[str, tuple[tuple[int, int], int, Readings]] = {}  # path -> ((device, inode), offset, readings)
+    _lock = threading.Lock()  # the web server's worker and request threads may load at once
 
     def __init__(self, path: Path):
         self.path = Path(path)
 
     def load(self) -> Readings:
+        with self._lock:
+            return self._load()
+
+    def _load(self) -> Readings:
         try:
             stat = self.path.stat()
         except OSError:
