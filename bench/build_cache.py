@@ -3,7 +3,7 @@
 Usage: ``python bench/build_cache.py DATA_DIR [--out bench/.cache] [--workers 2] [--force]``
 
 For every document of ``DATA_DIR/manifest.jsonl`` it writes ``<out>/pages/<id>.json``:
-``{"id", "source", "file_sha256", "status", "reason", "pages": [Page, ...]}`` (the ``ecm.document.Page``
+``{"id", "source", "file_sha256", "status", "reason", "form_fields", "pages": [Page, ...]}`` (the ``ecm.document.Page``
 model, words with boxes). An entry whose ``file_sha256`` is not the file's (another folder reusing
 an id, a replaced file) is read again.
 
@@ -35,7 +35,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from classify.corpus import cache_is_current  # noqa: E402
-from ingest.reader import sha256_file  # noqa: E402
+from ingest.reader import pdf_form_fields, sha256_file  # noqa: E402
 from ecm.document import Page, Word  # noqa: E402
 
 __all__ = ["read_pages", "build_cache", "cache_path", "main"]
@@ -215,10 +215,12 @@ def _build_one(data_dir: str, entry: dict, out_dir: str, max_ocr_pages: int | No
         (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     target = cache_path(Path(out_dir), entry["id"])
     tmp = target.with_suffix(".tmp")
+    source = Path(data_dir) / entry["path"]
+    form_fields = pdf_form_fields(source) if source.suffix.lower() == ".pdf" else 0
     tmp.write_text(json.dumps({"id": entry["id"], "source": entry["path"],
-                               "file_sha256": sha256_file(Path(data_dir) / entry["path"])[0], "status": status,
+                               "file_sha256": sha256_file(source)[0], "status": status,
                                "reason": reason, "cpu_s": round(cpu, 3), "ocr_variant": ocr_variant,
-                               "pages": [p.model_dump(mode="json") for p in pages]}))
+                               "form_fields": form_fields, "pages": [p.model_dump(mode="json") for p in pages]}))
     tmp.replace(target)
     return entry["id"], time.monotonic() - start, len(pages)
 

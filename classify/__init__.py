@@ -40,10 +40,15 @@ def classify(doc: Document, model: DocTypeModel | None = None, calibrate: bool =
     scores = predict_scores(doc, model)
     label = max(scores, key=scores.get)
     confidence = scores[label]
+    source = "classify.model"
+    if doc.form_fields and label == "other":
+        # A PDF with fillable fields was made to be filled in: a form, unless its text says it is
+        # a business document the model knows. Its form may carry little text of its own.
+        label, confidence, source = "form", scores["form"] + scores["other"], "classify.form_fields"
     if calibrate:
         # The model's probability mapped to P(label right), fitted on cross-validated dev predictions.
         from extract.calibration import load_calibration
 
         confidence = load_calibration().doc_class(confidence)
     return doc.model_copy(update={"doc_type": DocType(label=label, confidence=round(confidence, 4),
-                                                      source="classify.model")})
+                                                      source=source)})

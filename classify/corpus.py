@@ -49,6 +49,8 @@ def cache_is_current(cached: Path, source: Path) -> dict | None:
     if not cached.exists():
         return None
     data = json.loads(cached.read_text(encoding="utf-8"))
+    if "form_fields" not in data:
+        return None  # written before the cache recorded PDF form fields: read it again
     return data if data.get("file_sha256") == sha256_file(source)[0] else None
 
 
@@ -62,7 +64,7 @@ def _read(folder: Path, entry: ManifestEntry, cache_dir: Path | None) -> dict:
 
     doc = read_document(source)
     data = {"id": entry.id, "source": entry.path, "file_sha256": sha256_file(source)[0], "status": doc.status,
-            "reason": doc.reason, "pages": [p.model_dump(mode="json") for p in doc.pages]}
+            "reason": doc.reason, "form_fields": doc.form_fields, "pages": [p.model_dump(mode="json") for p in doc.pages]}
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(data))
@@ -79,4 +81,4 @@ def cached_document(folder: Path, entry: ManifestEntry, cache_dir: Path | None) 
     data = _read(folder, entry, cache_dir)
     return Document(id=entry.id, source=entry.path, sha256=entry.id,
                     status=data.get("status", "ok"), reason=data.get("reason"),
-                    pages=[Page.model_validate(p) for p in data["pages"]])
+                    pages=[Page.model_validate(p) for p in data["pages"]], form_fields=data.get("form_fields", 0))

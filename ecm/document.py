@@ -144,6 +144,7 @@ class Document(BaseModel):
     status: Literal["ok", "quarantined"] = "ok"
     reason: str | None = None  # one human line, set when quarantined
     pages: list[Page] = Field(default_factory=list)
+    form_fields: int = 0  # fillable fields of a PDF form (AcroForm): a form made to be filled in
     doc_type: DocType | None = None
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     problems: list[str] = Field(default_factory=list)  # validation messages for reviewers

@@ -21,7 +21,7 @@ from ingest.ocr import PageJob
 from ingest.sniff import PDF, sniff
 from ingest.textlayer import read_text_layer
 
-__all__ = ["sha256_file", "open_document"]
+__all__ = ["sha256_file", "open_document", "pdf_form_fields"]
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
@@ -40,7 +40,27 @@ def _render_dpi(width_pt: float, height_pt: float, dpi: int, max_pixels: int) ->
     return max(10, min(dpi, int(math.sqrt(max_pixels / area_in2))))
 
 
-def _pdf_page_sizes(path: Path, limits: LimitsConfig) -> list[tuple[float, float]]:
+def _form_fields(pdf: pikepdf.Pdf) -> int:
+    """How many fillable fields the PDF's interactive form (AcroForm) has."""
+    try:
+        form = pdf.Root.get("/AcroForm")
+        fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+        return len(fields) if isinstance(fields, pikepdf.Array) else 0
+    except (pikepdf.PdfError, AttributeError, TypeError, ValueError):
+        return 0  # a damaged form dictionary: no form to speak of
+
+
+def pdf_form_fields(path: Path) -> int:
+    """How many fillable fields the PDF at ``path`` has (0 for no form or a file pikepdf cannot open)."""
+    try:
+        with pikepdf.open(path) as pdf:
+            return _form_fields(pdf)
+    except pikepdf.PdfError:
+        return 0
+
+
+def _pdf_page_sizes(path: Path, limits: LimitsConfig) -> tuple[list[tuple[float, float]], int]:
+    """Page sizes (points, as displayed) and the number of fillable form fields."""
     try:
         with pikepdf.open(path) as pdf:
             count = len(pdf.pages)
@@ -60,7 +80,7 @@ def _pdf_page_sizes(path: Path, limits: LimitsConfig) -> list[tuple[float, float
                         f"(limit {limits.max_page_inches} in, [limits] max_page_inches)"
                     )
                 sizes.append((w, h))
-            return sizes
+            return sizes, _form_fields(pdf)
     except pikepdf.PasswordError as err:
         raise BadInput("encrypted: the PDF is password-protected; remove the password and ingest it again") from err
     except pikepdf.PdfError as err:
@@ -108,19 +128,20 @@ def open_document(path: Path, limits: LimitsConfig, ocr: OcrConfig, source: str 
         with path.open("rb") as fh:
             media_type = sniff(fh.read(1024))
         doc = doc.model_copy(update={"media_type": media_type})
+        form_fields = 0
         if media_type == PDF:
-            pages, jobs = _plan_pdf(path, limits, ocr)
+            pages, jobs, form_fields = _plan_pdf(path, limits, ocr)
         else:
             pages, jobs = _plan_image(path, media_type, limits, ocr)
     except BadInput as err:
         return doc.quarantine(str(err)), []
     if barcodes:
         jobs = [replace(job, find_barcodes=True) for job in jobs]
-    return doc.model_copy(update={"pages": pages}), jobs
+    return doc.model_copy(update={"pages": pages, "form_fields": form_fields}), jobs
 
 
-def _plan_pdf(path: Path, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Page], list[PageJob]]:
-    sizes = _pdf_page_sizes(path, limits)
+def _plan_pdf(path: Path, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Page], list[PageJob], int]:
+    sizes, form_fields = _pdf_page_sizes(path, limits)
     layer = {p.number: p for p in read_text_layer(path, last_page=len(sizes))}
     pages, jobs = [], []
     for number, (w, h) in enumerate(sizes, start=1):
@@ -134,7 +155,7 @@ def _plan_pdf(path: Path, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Pa
         dpi = _render_dpi(w, h, ocr.dpi, limits.max_page_pixels)
         jobs.append(PageJob(str(path), PDF, number, dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
                             engine=ocr.engine, rapid_max_side=ocr.rapid_max_side))
-    return pages, jobs
+    return pages, jobs, form_fields
 
 
 def _plan_image(path: Path, media_type: str, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Page], list[PageJob]]:

@@ -139,3 +139,13 @@ def test_the_page_cache_is_read_again_when_the_file_changed(tmp_path, monkeypatc
     assert "first" in cached_document(tmp_path, entry, cache).text and reads == ["first"]  # cached
     (tmp_path / "doc.txt").write_text("second")
     assert "second" in cached_document(tmp_path, entry, cache).text and reads == ["first", "second"]
+
+
+def test_a_fillable_pdf_the_model_cannot_place_is_a_form():
+    plain = document([text_page("The quick brown fox jumps over the lazy dog near the river bank.")])
+    assert classify(plain).doc_type.label == "other"
+    fillable = classify(plain.model_copy(update={"form_fields": 2})).doc_type
+    assert (fillable.label, fillable.source) == ("form", "classify.form_fields")
+    # Fillable fields do not overrule a document the model reads as a business type.
+    invoice = document([text_page(INVOICE)]).model_copy(update={"form_fields": 3})
+    assert classify(invoice).doc_type.label == "invoice"

@@ -151,3 +151,20 @@ def test_render_resolution_is_capped_for_huge_pages():
     assert _render_dpi(612, 792, 300, 60_000_000) == 300
     dpi = _render_dpi(14400, 14400, 300, 60_000_000)
     assert (14400 / 72 * dpi) ** 2 <= 60_000_000
+
+
+def test_fillable_form_fields_of_a_pdf_are_counted(tmp_path: Path):
+    plain = need_data() / "badinput" / "xss-text-layer.pdf"
+    assert ingest.open_document(plain, LimitsConfig(), OcrConfig())[0].form_fields == 0
+    fillable, damaged = tmp_path / "fillable.pdf", tmp_path / "damaged.pdf"
+    with pikepdf.open(plain) as pdf:
+        fields = [pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Tx, T=pikepdf.String(f"name{i}")))
+                  for i in range(2)]
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array(fields))
+        pdf.save(fillable)
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Name.Oops)  # not an array
+        pdf.save(damaged)
+    doc = ingest.open_document(fillable, LimitsConfig(), OcrConfig())[0]
+    assert (doc.status, doc.form_fields) == ("ok", 2)
+    doc = ingest.open_document(damaged, LimitsConfig(), OcrConfig())[0]
+    assert (doc.status, doc.form_fields) == ("ok", 0)
