@@ -104,11 +104,15 @@ def test_receipt_fields_with_ocr_noise_and_malaysian_day_first_date():
     _check_provenance(doc)
 
 
-def _receipt_total(rows) -> str | None:
-    head = [[("KEDAI RUNCIT SRI MAJU", 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
+def _receipt_field(rows, name: str, shop: str = "KEDAI RUNCIT SRI MAJU") -> str | None:
+    head = [[(shop, 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
     page = page_from_rows(head + rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
-    found = extract(document([page], "receipt")).fields.get("total_amount")
+    found = extract(document([page], "receipt")).fields.get(name)
     return found.value if found else None
+
+
+def _receipt_total(rows) -> str | None:
+    return _receipt_field(rows, "total_amount")
 
 
 def test_an_amount_ocr_split_into_three_pieces_is_read_whole():
@@ -236,10 +240,7 @@ def test_an_amount_split_after_its_first_decimal_is_read_whole():
 
 
 def _receipt_date(rows) -> str | None:
-    head = [[("KEDAI RUNCIT SRI MAJU SDN BHD", 40)], [("NO 3 JALAN BESAR,", 40)], [("43000 KAJANG", 40)]]
-    page = page_from_rows(head + rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
-    found = extract(document([page], "receipt")).fields.get("invoice_date")
-    return found.value if found else None
+    return _receipt_field(rows, "invoice_date", shop="KEDAI RUNCIT SRI MAJU SDN BHD")  # SDN BHD: day-first
 
 
 def test_item_codes_are_not_dates_and_a_misread_decade_is_repaired():
