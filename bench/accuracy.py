@@ -262,7 +262,7 @@ def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bo
     from classify.corpus import read_manifest
     from extract import extract, validate
     from extract.calibration import Calibration
-    from extract.consensus import FIELDS, Readings
+    from extract.consensus import Readings, raw_readings
     from extract.vendors import VendorBook
 
     entries = read_manifest(data_dir)
@@ -293,10 +293,7 @@ def _cv_pipeline(data_dir: Path, cache_dir: Path, folds: int, use_vendorbook: bo
         for k in range(folds):
             readings = Readings()
             for i in (i for i in raw if fold_of[i] != k):
-                for name in FIELDS:
-                    fv = raw[i].fields.get(name)
-                    if fv is not None and raw[i].doc_type.label in ("invoice", "receipt"):
-                        readings.add(name, fv.read_as or fv.value)
+                readings.add_fields(raw_readings(raw[i]))
             for i in (i for i in raw if fold_of[i] == k):
                 doc = raw[i].model_copy(update={"fields": {}, "problems": []})
                 doc = extract(doc, vendors=books[k], calibration=Calibration.identity(), readings=readings)

@@ -49,7 +49,9 @@ class Consensus:
 
 @dataclass
 class Readings:
-    """Machine readings of ``FIELDS`` seen in the archive, counted (``name_key`` -> spelling counts)."""
+    """Machine readings of ``FIELDS`` seen in the archive: per field, how often each spelling was
+    read (``counts``), its ``name_key`` (``keys``, in the same order) and, per upper-cased word,
+    how many readings hold it (``words``)."""
 
     counts: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})
     keys: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FIELDS})  # spelling -> name_key
@@ -101,7 +103,7 @@ class Readings:
         key = name_key(text)
         if not counter or len(key) < 3:
             return None
-        spellings = list(counter)
+        spellings = list(counter)  # in the order of self.keys[name]: both are filled and pruned together
         hits = process.extract(key, list(self.keys[name].values()), scorer=fuzz.ratio,
                                score_cutoff=MIN_RATIO, limit=None)
         alike: list[tuple[str, int]] = [(" ".join(text.split()), 1)]
