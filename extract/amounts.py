@@ -33,11 +33,15 @@ def parse_amount(text: str) -> Decimal | None:
     return price.amount
 
 
+def _currency_before(words: list[Word], i: int) -> bool:
+    """A currency is printed right before ``words[i]``: inside it ("$500") or as the word before ("Rs 1939")."""
+    return bool(_MARKED.match(words[i].text) or (i and re.fullmatch(_CURRENCY, words[i - 1].text.strip())))
+
+
 def amount_words(words: list[Word], need_decimals: bool = True) -> tuple[Decimal, list[Word]] | None:
     """The first amount among ``words`` (a currency word before it is included in the box)."""
     for i, w in enumerate(words):
-        marked = _MARKED.match(w.text) or (i and re.fullmatch(_CURRENCY, words[i - 1].text.strip()))
-        if need_decimals and not _HAS_DECIMALS.search(w.text) and not marked:
+        if need_decimals and not _HAS_DECIMALS.search(w.text) and not _currency_before(words, i):
             continue
         if "%" in w.text:
             continue  # "Sales Tax (8.25%)": a rate, not an amount
