@@ -30,7 +30,10 @@ class OcrConfig(BaseModel):
     # "auto": small single images (phone photos, till receipts) are also read by RapidOCR, whose
     # text (cut into words where Tesseract saw gaps) replaces Tesseract's; "tesseract": Tesseract alone.
     engine: Literal["auto", "tesseract"] = "auto"
-    rapid_max_side: int = 2000  # px; "auto": images no longer than this on their long side
+    # "auto" reads images with RapidOCR too when they hold at most rapid_max_pixels pixels and are no
+    # longer than rapid_max_side on their long side (phone photos, till receipts, 200 dpi page images).
+    rapid_max_pixels: int = 4_000_000
+    rapid_max_side: int = 4000  # px
 
 
 class LimitsConfig(BaseModel):

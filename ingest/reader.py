@@ -153,17 +153,17 @@ def _plan_pdf(path: Path, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Pa
         # Placeholder until OCR fills it in (kept so page order and count are known up front).
         pages.append(Page(number=number, width=w, height=h, unit="pt", source="none"))
         dpi = _render_dpi(w, h, ocr.dpi, limits.max_page_pixels)
-        jobs.append(PageJob(str(path), PDF, number, dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
-                            engine=ocr.engine, rapid_max_side=ocr.rapid_max_side))
+        jobs.append(_job(path, PDF, number, dpi, limits, ocr))
     return pages, jobs, form_fields
+
+
+def _job(path: Path, media_type: str, number: int, dpi: int, limits: LimitsConfig, ocr: OcrConfig) -> PageJob:
+    return PageJob(str(path), media_type, number, dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
+                   engine=ocr.engine, rapid_max_side=ocr.rapid_max_side, rapid_max_pixels=ocr.rapid_max_pixels)
 
 
 def _plan_image(path: Path, media_type: str, limits: LimitsConfig, ocr: OcrConfig) -> tuple[list[Page], list[PageJob]]:
     frames = _image_frames(path, limits)
     pages = [Page(number=n, width=0, height=0, unit="px", source="none") for n in range(1, frames + 1)]
-    jobs = [
-        PageJob(str(path), media_type, n, ocr.dpi, ocr.language, ocr.timeout, limits.max_image_pixels,
-                engine=ocr.engine, rapid_max_side=ocr.rapid_max_side)
-        for n in range(1, frames + 1)
-    ]
+    jobs = [_job(path, media_type, n, ocr.dpi, limits, ocr) for n in range(1, frames + 1)]
     return pages, jobs

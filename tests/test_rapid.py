@@ -47,7 +47,10 @@ def _lines(page) -> dict[int, list[str]]:
 
 def test_only_small_single_images_are_read_by_rapidocr_too():
     small, scan = Image.new("L", (480, 900)), Image.new("L", (2480, 3508))
+    strip = Image.new("L", (930, 3550))  # a till receipt photographed whole: long, but few pixels
     assert uses_rapidocr(PageJob("x.jpg", JPEG, 1, 300), small)
+    assert uses_rapidocr(PageJob("x.jpg", JPEG, 1, 300), strip)
+    assert not uses_rapidocr(PageJob("x.jpg", JPEG, 1, 300, rapid_max_side=3000), strip)
     assert not uses_rapidocr(PageJob("x.jpg", JPEG, 1, 300), scan)  # 300 dpi A4: Tesseract alone
     assert not uses_rapidocr(PageJob("x.pdf", PDF, 1, 300), small)  # PDF pages: Tesseract alone
     assert not uses_rapidocr(PageJob("x.jpg", JPEG, 1, 300, engine="tesseract"), small)
