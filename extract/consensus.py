@@ -11,6 +11,10 @@ word-by-word majority of those readings replaces it:
     readings.consensus("vendor_name", "MR. D.1.Y. (M) SDN BHD")
     # -> Consensus(value="MR. D.I.Y. (M) SDN BHD", support=..., agreement=...)
 
+When no readings are alike (a vendor's first documents, or one misread in many places), single
+words are still spelled as the archive spells them: a word OCR was unsure of, never read in the
+archive, one letter away from a word read often ("SELAMGOR" -> "SELANGOR", ``Readings.spelled``).
+
 Readings are kept per archive in an append-only JSON-lines file (``ReadingLog``): one line per
 stored invoice/receipt, appended atomically, so parallel ingests never lose one.
 """
@@ -25,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from extract.vendors import name_key
 
-__all__ = ["FIELDS", "MIN_RATIO", "MIN_SUPPORT", "Consensus", "Readings", "ReadingLog", "raw_readings"]
+__all__ = ["FIELDS", "MIN_RATIO", "MIN_SUPPORT", "UNSURE_CONF", "EDGE_PUNCT", "Consensus", "Readings", "ReadingLog",
+           "raw_readings"]
 
 FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every document of a vendor
 # Readings are of the same printed text when rapidfuzz's ratio of their keys is at least this:
@@ -36,6 +42,14 @@ FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every 
 MIN_RATIO = 85.0
 MIN_REWORDED_RATIO = 90.0  # a majority with another word count must be this alike to the reading
 MIN_SUPPORT = 2  # readings alike (the new one included) before their majority is trusted
+# Spelling single words (``Readings.spelled``): a word is respelled only when OCR read it with less
+# confidence than this, and only as a word at least MIN_WORD_READINGS readings hold. Measured in CV
+# on the dev receipts/invoices: every respelling of a word read below 0.7 (mostly words the two OCR
+# engines read differently, ingest.rapid.DISAGREE) was right (LUT -> LOT, TANAN -> TAMAN, Rhd ->
+# Bhd); every wrong one was of a word read at 0.77 or more (BATU -> BARU, JASA -> JAYA, SUN -> SDN).
+UNSURE_CONF = 0.7
+MIN_WORD_READINGS = 3
+EDGE_PUNCT = ".,:;()'\"|"  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
 MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
 
@@ -56,6 +70,7 @@ class Readings:
     counts: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})
     keys: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FIELDS})  # spelling -> name_key
     words: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})  # WORD -> readings with it
+    _cores: dict[str, Counter] = field(default_factory=dict, repr=False, compare=False)  # see _word_counts
 
     def add(self, name: str, text: str) -> None:
         if name not in self.counts or not isinstance(text, str):
@@ -69,6 +84,7 @@ class Readings:
             keys[spelling] = key
         counter[spelling] += 1
         self.words[name].update(set(spelling.upper().split()))
+        self._cores.pop(name, None)
         if len(counter) > MAX_READINGS * 5 // 4:
             self._keep_newest(name)
 
@@ -83,6 +99,7 @@ class Readings:
         for spelling, n in counter.items():
             words.update({w: n for w in set(spelling.upper().split())})
         self.words[name] = words
+        self._cores.pop(name, None)
 
     def copy(self) -> "Readings":
         return Readings({k: Counter(v) for k, v in self.counts.items()}, {k: dict(v) for k, v in self.keys.items()},
@@ -95,6 +112,46 @@ class Readings:
 
     def __len__(self) -> int:
         return sum(sum(c.values()) for c in self.counts.values())
+
+    def spelled(self, name: str, text: str, unsure: set[str]) -> str:
+        """``text`` with each word of ``unsure`` (upper-cased words OCR was unsure of) that the
+        archive never read in ``name``, but one letter away from a word it read in at least
+        ``MIN_WORD_READINGS`` readings, spelled as that word ("SELAMGOR" -> "SELANGOR"). A word
+        with two such neighbours read about as often (neither twice the other) stays."""
+        if not unsure or not self.words.get(name):
+            return text
+        known = self._word_counts(name)
+        vocab: list[str] | None = None
+        out = []
+        for token in text.split():
+            core = token.strip(EDGE_PUNCT)
+            word = core.upper()
+            if word not in unsure or len(word) < 3 or not word.isalpha() or known[word]:
+                out.append(token)
+                continue
+            if vocab is None:
+                vocab = [w for w, n in known.items() if n >= MIN_WORD_READINGS and w.isalpha() and len(w) >= 3]
+            # Three-letter words only by a changed letter ("JIN" -> "JLN", not "BHD" -> "BH").
+            near = sorted(((known[w], w) for w, _, _ in process.extract(word, vocab, scorer=Levenshtein.distance,
+                                                                         score_cutoff=1, limit=None)
+                           if len(word) >= 4 or len(w) == len(word)), reverse=True)
+            if not near or (len(near) > 1 and near[1][0] * 2 > near[0][0]):
+                out.append(token)
+                continue
+            best = near[0][1]
+            spelled = best.lower() if core.islower() else best.title() if core.istitle() else best
+            out.append(token.replace(core, spelled))
+        return " ".join(out)
+
+    def _word_counts(self, name: str) -> Counter:
+        """Readings per word of ``name``, punctuation at the words' ends stripped ("SELANGOR," is
+        SELANGOR); kept until a reading is added."""
+        if name not in self._cores:
+            cores: Counter = Counter()
+            for word, n in self.words[name].items():
+                cores[word.strip(EDGE_PUNCT)] += n
+            self._cores[name] = cores
+        return self._cores[name]
 
     def consensus(self, name: str, text: str) -> Consensus | None:
         """The majority reading of ``text`` and the stored readings alike to it, when at least

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
-from extract.consensus import Readings
+from extract.consensus import EDGE_PUNCT, UNSURE_CONF, Readings
 from extract.found import Found
 from extract.layout import (LabelHit, Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
@@ -693,11 +693,17 @@ def _dollar_place(lines: list[Line], rules: Rules) -> str | None:
 
 def _agreed(name: str, found: Found, readings: Readings) -> Found:
     """The archive's majority reading of this vendor's name or address (``extract.consensus``)
-    in place of this document's own reading, when enough readings in the archive are alike."""
-    agreed = readings.consensus(name, str(found.value))
-    if agreed is None:
+    in place of this document's own reading, when enough readings in the archive are alike;
+    else the reading with the words OCR was unsure of spelled as the archive spells them."""
+    text = str(found.value)
+    agreed = readings.consensus(name, text)
+    if agreed is not None:
+        return Found(agreed.value, found.words, found.page, "consensus", agreed.agreement, read_as=text)
+    unsure = {w.text.strip(EDGE_PUNCT).upper() for w in found.words if w.conf < UNSURE_CONF}
+    spelled = readings.spelled(name, text, unsure)
+    if spelled == text:
         return found
-    return Found(agreed.value, found.words, found.page, "consensus", agreed.agreement, read_as=str(found.value))
+    return Found(spelled, found.words, found.page, found.method, found.score, read_as=text)
 
 
 # ---------------------------------------------------------------- all fields

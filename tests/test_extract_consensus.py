@@ -59,6 +59,32 @@ def test_readings_of_another_word_count_do_not_outvote_the_majority():
     assert readings.consensus("vendor_name", "JALAN BESAR 12, 4560O BATANG").value == "JALAN BESAR 12, 45600 BATANG"
 
 
+def test_a_word_ocr_was_unsure_of_is_spelled_as_the_archive_reads_it_often():
+    readings = _readings("NO 1, JALAN MAWAR, 41150 KLANG, SELANGOR", "LOT 9, JALAN RAJA, SHAH ALAM, SELANGOR",
+                         "12 JALAN TIMUR, SUBANG, SELANGOR", name="vendor_address")
+    text = "NO 7, JALAN BAYAM, 45000 KUALA SELANGOR, SELAMGOR."
+    assert readings.spelled("vendor_address", text, {"SELAMGOR"}) == "NO 7, JALAN BAYAM, 45000 KUALA SELANGOR, SELANGOR."
+    assert readings.spelled("vendor_address", "Kuala Selamgor", {"SELAMGOR"}) == "Kuala Selangor"  # case kept
+    # A word OCR was sure of stays: a real street may be one letter from a common word.
+    assert readings.spelled("vendor_address", text, set()) == text
+    assert readings.spelled("vendor_name", text, {"SELAMGOR"}) == text  # names are another vocabulary
+    # Read by fewer than three readings: not yet the archive's spelling ("MAWAR" once).
+    assert readings.spelled("vendor_address", "JALAN MAWAN", {"MAWAN"}) == "JALAN MAWAN"
+
+
+def test_a_word_the_archive_reads_or_two_near_words_leave_a_reading_alone():
+    readings = _readings(*(["JALAN RAJA 1, SHAH ALAM"] * 3 + ["JALAN RAYA 2, SHAH ALAM"] * 3
+                           + ["JALAN ALAM 3, KLANG"]), name="vendor_address")
+    # "RAJA" and "RAYA" are both read often: which one "RAMA" is cannot be told.
+    assert readings.spelled("vendor_address", "JALAN RAMA 4", {"RAMA"}) == "JALAN RAMA 4"
+    # "ALAM" is read (once) by the archive itself: never respelled as a commoner neighbour.
+    assert readings.spelled("vendor_address", "JALAN ALAM 5", {"ALAM"}) == "JALAN ALAM 5"
+    # Three-letter words change a letter, never lose one ("JLN" from "JIN"; "SHA" stays).
+    short = _readings(*(["JLN RAJA, SHAH ALAM"] * 3), name="vendor_address")
+    assert short.spelled("vendor_address", "JIN RAJA", {"JIN"}) == "JLN RAJA"
+    assert short.spelled("vendor_address", "SHA RAJA", {"SHA"}) == "SHA RAJA"
+
+
 RECEIPT = [
     [("KEDAI MAJU JAVA TRADING", 40)],
     [("NO 12 JALAN MERANTI 3,", 40)],
@@ -79,6 +105,28 @@ def test_extract_takes_the_agreed_spelling_and_keeps_what_was_read():
     assert raw_readings(doc)["vendor_name"] == "KEDAI MAJU JAVA TRADING"
     plain = extract(document([page], "receipt"), calibration=Calibration.identity())
     assert plain.fields["vendor_name"].value == "KEDAI MAJU JAVA TRADING" and plain.fields["vendor_name"].read_as is None
+
+
+def _misread(rows, word: str, as_text: str, conf: float):
+    page = page_from_rows(rows, unit="px", width=300, height=600, line_gap=20, conf=0.9)
+    return page.model_copy(update={"words": [w.model_copy(update={"text": as_text, "conf": conf}) if w.text == word else w
+                                             for w in page.words]})
+
+
+def test_extract_spells_an_unsure_word_and_keeps_what_was_read():
+    # Other shops on streets named MERANTI: no reading alike to this address as a whole.
+    readings = _readings("LOT 5 JALAN MERANTI, TAMAN SRI MUDA, 40400 SHAH ALAM, SELANGOR DARUL EHSAN",
+                         "KEDAI 8, PERSIARAN MERANTI, 41200 KLANG", "MERANTI PLAZA UNIT 3-1, 47100 PUCHONG",
+                         name="vendor_address")
+    unsure = _misread(RECEIPT, "MERANTI", "MERANTL", 0.6)
+    address = extract(document([unsure], "receipt"), calibration=Calibration.identity(),
+                      readings=readings).fields["vendor_address"]
+    assert address.value == "NO 12 JALAN MERANTI 3, 40400 SHAH ALAM" and address.source != "extract.consensus"
+    assert address.read_as == "NO 12 JALAN MERANTL 3, 40400 SHAH ALAM"
+    sure = _misread(RECEIPT, "MERANTI", "MERANTL", 0.9)
+    address = extract(document([sure], "receipt"), calibration=Calibration.identity(),
+                      readings=readings).fields["vendor_address"]
+    assert address.value == "NO 12 JALAN MERANTL 3, 40400 SHAH ALAM" and address.read_as is None
 
 
 def _append_many(path: str, worker: int) -> None:
