@@ -4,7 +4,8 @@ Conservative: a token changes only when its other characters say which reading w
 
 * a number with look-alike letters inside: "400OO" -> "40000", "2B11" -> "2811", "IB51" -> "1851",
   "411SO" -> "41150"; a letter before or after the digits stays ("S117", "118B", "SS21" are lots);
-* a word with zeros for O: "L0T" -> "LOT", "FL00R" -> "FLOOR";
+* a word with zeros for O: "L0T" -> "LOT", "FL00R" -> "FLOOR", and the abbreviation "N0" -> "NO";
+* two characters, a digit and a letter that is always a digit's look-alike: "O6" -> "06", "I5" -> "15";
 * a word of four letters or more with one look-alike digit between letters: "ANG5A" -> "ANGSA",
   "PE1RO" -> "PEIRO" ("U5", "SS4C", "A-G-06" are lots and stay).
 
@@ -27,6 +28,10 @@ _AS_LETTER = {"5": "S", "1": "I", "8": "B", "0": "O"}
 def _fix_token(t: str) -> str:
     letters = {c for c in t if c.isalpha()}
     digits = sum(c.isdigit() for c in t)
+    if len(t) == 2 and digits == 1:
+        if t in ("N0", "n0"):  # "No." as in "No. 3, Jalan ..."
+            return t[0] + ("O" if t[0] == "N" else "o")
+        return "".join(_ALWAYS.get(c, c) for c in t) if letters <= set(_ALWAYS) else t
     if letters and digits >= 2 and letters <= set(_ALWAYS) | set(_INSIDE):
         chars = [_ALWAYS.get(c, c) for c in t]
         for i in range(1, len(chars) - 1):

@@ -28,13 +28,16 @@ def _fields(rows, doc_type="receipt") -> dict:
     ("411SO KLANG", "41150 KLANG"),
     ("JALAN ANG5A", "JALAN ANGSA"),  # a digit for a letter inside a word
     ("Shell PE1RO", "Shell PEIRO"),
+    ("LOT N0.:G1.116A, PYRAMID,N0.3", "LOT NO.:G1.116A, PYRAMID,NO.3"),  # the abbreviation "No"
+    ("A-G-O6, DATARAN", "A-G-06, DATARAN"), ("NO.I5 JLN", "NO.15 JLN"),  # a letter for a digit, two characters
 ])
 def test_ocr_digit_letter_swaps_are_undone(read, meant):
     assert fix_confusions(read) == meant
 
 
 @pytest.mark.parametrize("text", ["S117, SECOND FLOOR", "JALAN 7/118B", "SS21/1A", "145G", "UNIT A0", "10T",
-                                  "NOVA U5/N", "SS4C/5", "A-G-06", "KPB6A"])
+                                  "NOVA U5/N", "SS4C/5", "A-G-06", "KPB6A",
+                                  "BLOK B1", "LG 26", "NO 8"])
 def test_lot_numbers_with_letters_are_left_alone(text):
     assert fix_confusions(text) == text
 
