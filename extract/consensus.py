@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from itertools import product
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,8 @@ MIN_SUPPORT = 2  # readings alike (the new one included) before their majority i
 # Bhd); every wrong one was of a word read at 0.77 or more (BATU -> BARU, JASA -> JAYA, SUN -> SDN).
 UNSURE_CONF = 0.7
 MIN_WORD_READINGS = 3
-EDGE_PUNCT = ".,:;()'\"|"  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
+EDGE_PUNCT = ".,:;()'\"|"
+_LETTER_FOR = {"0": "O", "1": "IL", "5": "S", "8": "B", "6": "G"}  # the letters OCR reads as these digits  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
 MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
 
@@ -126,8 +128,14 @@ class Readings:
         for token in text.split():
             core = token.strip(EDGE_PUNCT)
             word = core.upper()
-            if word not in unsure or len(word) < 3 or not word.isalpha() or known[word]:
+            if word not in unsure or len(word) < 3 or known[word]:
                 out.append(token)
+                continue
+            if not word.isalpha():
+                # Digits read for letters ("10T" for LOT): a reading of them that the archive reads often.
+                readings = {"".join(r) for r in product(*(_LETTER_FOR.get(c, c) for c in word))}
+                readings = [r for r in readings if r.isalpha() and known[r] >= MIN_WORD_READINGS]
+                out.append(token.replace(core, readings[0]) if len(readings) == 1 else token)
                 continue
             if vocab is None:
                 vocab = [w for w, n in known.items() if n >= MIN_WORD_READINGS and w.isalpha() and len(w) >= 3]

@@ -85,6 +85,13 @@ def test_a_word_the_archive_reads_or_two_near_words_leave_a_reading_alone():
     assert short.spelled("vendor_address", "SHA RAJA", {"SHA"}) == "SHA RAJA"
 
 
+def test_digits_read_for_letters_are_spelled_when_the_archive_reads_the_word():
+    readings = _readings(*(["LOT 5, JALAN RAJA"] * 3), name="vendor_address")
+    assert readings.spelled("vendor_address", "10T 7, JALAN RAJA", {"10T"}) == "LOT 7, JALAN RAJA"
+    assert readings.spelled("vendor_address", "10T 7, JALAN RAJA", set()) == "10T 7, JALAN RAJA"
+    assert readings.spelled("vendor_address", "J4LAN RAJA", {"J4LAN"}) == "J4LAN RAJA"  # 4 is no letter's look-alike
+
+
 RECEIPT = [
     [("KEDAI MAJU JAVA TRADING", 40)],
     [("NO 12 JALAN MERANTI 3,", 40)],
