@@ -581,6 +581,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
     picked: list[Line] = []
     skipped = 0
     last = vendor_line
+    repeated = name_key(vendor_name) if vendor_name and len(name_key(vendor_name)) >= 4 else None
     for line in lines[vendor_line.order + 1:vendor_line.order + 12]:
         if line.page != vendor_line.page:
             break
@@ -614,6 +615,9 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             if skipped > 4:
                 break
             continue
+        if not picked and repeated and name_key(line.text).startswith(repeated):
+            last = line
+            continue  # the name again with the branch's ("DOMINO'S PIZZA TAMAN UNIVERSITI"): not the address
         if picked and _PRICE.search(line.text):
             break  # "1.00 X 21.32": the items have begun
         if _PHONE.search(line.text) and not re.search(r"[A-Za-z]{3,}", line.text):

@@ -107,6 +107,18 @@ def test_the_address_stops_where_the_items_begin():
     assert _fields(rows)["vendor_address"] == "NO7, JLN MERAK, SHAH ALAM"
 
 
+def test_the_name_repeated_with_the_branch_is_not_part_of_the_address():
+    rows = [
+        [("KEDAI ROTI MAJU", 40)],
+        [("GST REF NO : 001694251246", 40)],
+        [("KEDAI ROTI MAJU TAMAN UNIVERSITI", 40)],
+        [("30, JLN KEBUDAYAAN 7, TMN UNIVERSITI", 40)],
+        [("81300 SKUDAI, JOHOR", 40)],
+        [("TOTAL", 40), ("9.00", 220)],
+    ]
+    assert _fields(rows)["vendor_address"] == "30, JLN KEBUDAYAAN 7, TMN UNIVERSITI 81300 SKUDAI, JOHOR"
+
+
 def test_a_registration_number_opening_the_address_is_dropped():
     rows = [
         [("SYARIKAT ANGSA SDN BHD", 40)],
