@@ -563,10 +563,11 @@ _PHONE = re.compile(r"(\+?\d[\d\s\-()]{7,}\d)")
 
 
 def _address_like(line: Line, rules: Rules) -> bool:
-    """A line that starts an address: "NO. 12 JALAN ...", "12 Main Street", "LOT 3, ...", a postcode."""
+    """A line that starts an address: "NO. 12 JALAN ...", "12 Main Street", "LOT 3, ...", "A-G-06, ...",
+    a postcode."""
     toks = line.toks
     starts = _phrases(rules.vendor["address_starts"])
-    return bool(toks) and (toks[0] in starts or toks[0][:1].isdigit()
+    return bool(toks) and (toks[0] in starts or any(c.isdigit() for c in line.text.split()[0])
                            or bool(set(toks) & _phrases(rules.vendor["address_words"]))
                            or _POSTCODE.search(line.text) is not None)
 
@@ -609,7 +610,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             skipped += 1  # a date, tax number or title between the name and the address
             last = line
             continue
-        if skipped and not picked and not _address_like(line, rules):
+        if (skipped or is_receipt) and not picked and not _address_like(line, rules):
             skipped += 1
             last = line
             if skipped > 4:

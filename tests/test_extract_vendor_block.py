@@ -119,6 +119,17 @@ def test_the_name_repeated_with_the_branch_is_not_part_of_the_address():
     assert _fields(rows)["vendor_address"] == "30, JLN KEBUDAYAAN 7, TMN UNIVERSITI 81300 SKUDAI, JOHOR"
 
 
+def test_a_receipts_address_starts_at_a_line_that_looks_like_one():
+    rows = [
+        [("RIANG STOOGES", 40)],
+        [("BISTRO & CAFE", 40)],  # the shop's tagline under its name
+        [("A-G-06, DATARAN MEGAH,", 40)],  # a lot number opens the address
+        [("47301 PETALING JAYA", 40)],
+        [("TOTAL", 40), ("9.00", 220)],
+    ]
+    assert _fields(rows)["vendor_address"] == "A-G-06, DATARAN MEGAH, 47301 PETALING JAYA"
+
+
 def test_a_registration_number_opening_the_address_is_dropped():
     rows = [
         [("SYARIKAT ANGSA SDN BHD", 40)],
