@@ -173,8 +173,13 @@ def words_right_of(hit: LabelHit, lines: list[Line], max_words: int = 12) -> lis
     return out
 
 
+RUN_ON_GAP = 1.2  # label heights: a wider gap between two words of a line starts another column
+
+
 def words_below(hit: LabelHit, lines: list[Line], max_lines: float = 2.0) -> list[Word]:
-    """Words of the first line under the label that sit in the label's column."""
+    """Words of the first line under the label that sit in the label's column, and the words
+    running on from them to the right without a column's gap ("DEMO - Sliced Invoices" under a
+    short "From:")."""
     x0, y0, x1, y1 = hit.bbox
     h = max(y1 - y0, 1.0)
     slack = max(x1 - x0, 3 * h)
@@ -188,6 +193,13 @@ def words_below(hit: LabelHit, lines: list[Line], max_lines: float = 2.0) -> lis
             break
         col = [w for w in line.words if w.bbox[2] > x0 - slack * 0.5 and w.bbox[0] < x1 + slack]
         if col:
+            rest = sorted((w for w in line.words if w.bbox[0] >= col[-1].bbox[2]), key=lambda w: w.bbox[0])
+            for w in rest:
+                if w in col:
+                    continue
+                if w.bbox[0] - col[-1].bbox[2] > RUN_ON_GAP * h:
+                    break
+                col.append(w)
             return col
     return []
 

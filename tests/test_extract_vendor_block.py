@@ -130,6 +130,18 @@ def test_a_receipts_address_starts_at_a_line_that_looks_like_one():
     assert _fields(rows)["vendor_address"] == "A-G-06, DATARAN MEGAH, 47301 PETALING JAYA"
 
 
+def test_a_name_under_a_short_label_runs_on_past_the_labels_column_but_not_into_the_next():
+    rows = [
+        [("Invoice", 40)],
+        [("From:", 40), ("Invoice Number", 400)],
+        [("Northwind Web Design Studio", 40), ("INV-3337", 400)],
+        [("Suite 5A-1204, 123 Somewhere Street", 40)],
+        [("Total Due", 40), ("$93.50", 400)],
+    ]
+    fields = _fields(rows, "invoice")
+    assert fields["vendor_name"] == "Northwind Web Design Studio" and fields["invoice_number"] == "INV-3337"
+
+
 def test_a_registration_number_opening_the_address_is_dropped():
     rows = [
         [("SYARIKAT ANGSA SDN BHD", 40)],
