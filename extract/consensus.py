@@ -63,16 +63,27 @@ class Consensus:
     agreement: float  # share of them that read exactly the majority (on name_key), 0..1
 
 
+def _core(word: str) -> str:
+    """A word as the archive counts it: upper-cased, punctuation at its ends stripped ("Selangor,"
+    is SELANGOR)."""
+    return word.upper().strip(EDGE_PUNCT)
+
+
+def _word_set(spelling: str) -> set[str]:
+    return {w for w in map(_core, spelling.split()) if w}
+
+
 @dataclass
 class Readings:
     """Machine readings of ``FIELDS`` seen in the archive: per field, how often each spelling was
-    read (``counts``), its ``name_key`` (``keys``, in the same order) and, per upper-cased word,
-    how many readings hold it (``words``)."""
+    read (``counts``), its ``name_key`` (``keys``, in the same order) and, per word (``_word_set``),
+    how many readings hold it (``words``); ``vocab`` lists the words at least ``MIN_WORD_READINGS``
+    readings hold (the spellings ``spelled`` may give)."""
 
     counts: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})
     keys: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FIELDS})  # spelling -> name_key
     words: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})  # WORD -> readings with it
-    _cores: dict[str, Counter] = field(default_factory=dict, repr=False, compare=False)  # see _word_counts
+    vocab: dict[str, list[str]] = field(default_factory=lambda: {f: [] for f in FIELDS})
 
     def add(self, name: str, text: str) -> None:
         if name not in self.counts or not isinstance(text, str):
@@ -85,8 +96,11 @@ class Readings:
                 return
             keys[spelling] = key
         counter[spelling] += 1
-        self.words[name].update(set(spelling.upper().split()))
-        self._cores.pop(name, None)
+        words, vocab = self.words[name], self.vocab[name]
+        for word in _word_set(spelling):
+            words[word] += 1
+            if words[word] == MIN_WORD_READINGS and _spelling_word(word):
+                vocab.append(word)
         if len(counter) > MAX_READINGS * 5 // 4:
             self._keep_newest(name)
 
@@ -99,13 +113,13 @@ class Readings:
         self.keys[name] = {s: self.keys[name][s] for s in kept}
         words: Counter = Counter()
         for spelling, n in counter.items():
-            words.update({w: n for w in set(spelling.upper().split())})
+            words.update({w: n for w in _word_set(spelling)})
         self.words[name] = words
-        self._cores.pop(name, None)
+        self.vocab[name] = [w for w, n in words.items() if n >= MIN_WORD_READINGS and _spelling_word(w)]
 
     def copy(self) -> "Readings":
         return Readings({k: Counter(v) for k, v in self.counts.items()}, {k: dict(v) for k, v in self.keys.items()},
-                        {k: Counter(v) for k, v in self.words.items()})
+                        {k: Counter(v) for k, v in self.words.items()}, {k: list(v) for k, v in self.vocab.items()})
 
     def add_fields(self, fields: dict) -> None:
         """``fields``: ``{name: raw reading}`` of one document (see ``raw_readings``)."""
@@ -117,13 +131,12 @@ class Readings:
 
     def spelled(self, name: str, text: str, unsure: set[str]) -> str:
         """``text`` with each word of ``unsure`` (upper-cased words OCR was unsure of) that the
-        archive never read in ``name``, but one letter away from a word it read in at least
-        ``MIN_WORD_READINGS`` readings, spelled as that word ("SELAMGOR" -> "SELANGOR"). A word
-        with two such neighbours read about as often (neither twice the other) stays."""
-        if not unsure or not self.words.get(name):
+        archive never read in ``name``, but one letter away from a word of ``vocab``, spelled as
+        that word ("SELAMGOR" -> "SELANGOR"). A word with two such neighbours read about as often
+        (neither twice the other) stays."""
+        known = self.words.get(name)
+        if not unsure or not known:
             return text
-        known = self._word_counts(name)
-        vocab: list[str] | None = None
         out = []
         for token in text.split():
             core = token.strip(EDGE_PUNCT)
@@ -137,11 +150,9 @@ class Readings:
                 readings = [r for r in readings if r.isalpha() and known[r] >= MIN_WORD_READINGS]
                 out.append(token.replace(core, readings[0]) if len(readings) == 1 else token)
                 continue
-            if vocab is None:
-                vocab = [w for w, n in known.items() if n >= MIN_WORD_READINGS and w.isalpha() and len(w) >= 3]
             # Three-letter words only by a changed letter ("JIN" -> "JLN", not "BHD" -> "BH").
-            near = sorted(((known[w], w) for w, _, _ in process.extract(word, vocab, scorer=Levenshtein.distance,
-                                                                         score_cutoff=1, limit=None)
+            near = sorted(((known[w], w) for w, _, _ in process.extract(word, self.vocab[name], limit=None,
+                                                                         scorer=Levenshtein.distance, score_cutoff=1)
                            if len(word) >= 4 or len(w) == len(word)), reverse=True)
             if not near or (len(near) > 1 and near[1][0] * 2 > near[0][0]):
                 out.append(token)
@@ -150,16 +161,6 @@ class Readings:
             spelled = best.lower() if core.islower() else best.title() if core.istitle() else best
             out.append(token.replace(core, spelled))
         return " ".join(out)
-
-    def _word_counts(self, name: str) -> Counter:
-        """Readings per word of ``name``, punctuation at the words' ends stripped ("SELANGOR," is
-        SELANGOR); kept until a reading is added."""
-        if name not in self._cores:
-            cores: Counter = Counter()
-            for word, n in self.words[name].items():
-                cores[word.strip(EDGE_PUNCT)] += n
-            self._cores[name] = cores
-        return self._cores[name]
 
     def consensus(self, name: str, text: str) -> Consensus | None:
         """The majority reading of ``text`` and the stored readings alike to it, when at least
@@ -183,6 +184,11 @@ class Readings:
         return Consensus(value, support, round(agree / support, 4))
 
 
+def _spelling_word(word: str) -> bool:
+    """Whether ``spelled`` may give ``word``: letters only, three or more."""
+    return word.isalpha() and len(word) >= 3
+
+
 def _token_majority(readings: list[tuple[str, int]], known: Counter) -> str:
     """Word-by-word vote among the readings with the most common word count. A tie goes to
     the word more often read in the archive's other readings (``known`` counts readings per
@@ -197,7 +203,7 @@ def _token_majority(readings: list[tuple[str, int]], known: Counter) -> str:
         return " ".join(first)
     here: Counter = Counter()  # readings among these with the word (the new one is not in ``known``)
     for text, n in readings[1:]:
-        here.update({w: n for w in set(text.upper().split())})
+        here.update({w: n for w in _word_set(text)})
     voters = [(text.split(), n) for text, n in readings if len(text.split()) == length]
     out = []
     for pos in range(length):
@@ -205,7 +211,7 @@ def _token_majority(readings: list[tuple[str, int]], known: Counter) -> str:
         for words, n in voters:
             tally[words[pos]] += n
         mine = first[pos] if len(first) == length else None
-        out.append(max(tally, key=lambda w: (tally[w], known[w.upper()] - here[w.upper()], w == mine)))
+        out.append(max(tally, key=lambda w: (tally[w], known[_core(w)] - here[_core(w)], w == mine)))
     return " ".join(out)
 
 

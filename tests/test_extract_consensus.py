@@ -218,8 +218,9 @@ def test_reading_log_reads_only_what_was_appended_since_and_notices_a_rewrite(tm
 
 def test_readings_keep_the_newest_distinct_spellings(monkeypatch):
     monkeypatch.setattr("extract.consensus.MAX_READINGS", 4)
-    readings = _readings(*[f"SHOP NUMBER {i}" for i in range(5)])
-    assert list(readings.counts["vendor_name"]) == [f"SHOP NUMBER {i}" for i in range(5)]  # up to 4 * 5/4
-    readings.add("vendor_name", "SHOP NUMBER 5")
-    assert list(readings.counts["vendor_name"]) == [f"SHOP NUMBER {i}" for i in range(2, 6)]
-    assert readings.words["vendor_name"]["SHOP"] == 4 and readings.words["vendor_name"]["0"] == 0
+    readings = _readings("SHOP NUMBER 0", "SHOP NUMBER 1", "SHOP NUMBER 2", "OLD KEDAI, 1", "old kedai 2")
+    assert set(readings.vocab["vendor_name"]) == {"SHOP", "NUMBER"}  # read by three readings
+    readings.add("vendor_name", "OLD KEDAI 3")  # six distinct spellings: more than 4 * 5/4
+    assert list(readings.counts["vendor_name"]) == ["SHOP NUMBER 2", "OLD KEDAI, 1", "old kedai 2", "OLD KEDAI 3"]
+    assert readings.words["vendor_name"]["SHOP"] == 1 and readings.words["vendor_name"]["KEDAI"] == 3
+    assert set(readings.vocab["vendor_name"]) == {"OLD", "KEDAI"}  # "KEDAI," and "kedai" count as KEDAI
