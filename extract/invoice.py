@@ -469,14 +469,14 @@ def _name_continued(name: Found, line: Line, lines: list[Line], rules: Rules) ->
 
 
 @lru_cache(maxsize=8)
-def _stop_tokens(stops: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+def _phrase_tokens(stops: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(tokens(s)) for s in stops if tokens(s))
 
 
 def _ends_block(toks: list[str], text: str, rules: Rules) -> bool:
     """A line that ends, or interrupts, the vendor's header block: a document title, a contact,
     tax or table-heading line ("Tel", "GST No", OCR's "TFL"), an e-mail address, a date."""
-    stops = _stop_tokens(tuple(rules.vendor["address_stops"]))
+    stops = _phrase_tokens(tuple(rules.vendor["address_stops"]))
     return (" ".join(toks) in _phrases(rules.vendor["not_names"])
             or any(tuple(toks[:len(s)]) == s for s in stops)
             or _EMAIL.search(text) is not None or bool(find_dates(text, "DMY"))
@@ -572,6 +572,12 @@ def _address_like(line: Line, rules: Rules) -> bool:
                            or _POSTCODE.search(line.text) is not None)
 
 
+def _ends_with_country(line: Line, rules: Rules) -> bool:
+    toks = line.toks
+    countries = _phrase_tokens(tuple(rules.vendor["address_ends"]))
+    return any(len(toks) > len(c) and tuple(toks[-len(c):]) == c for c in countries)
+
+
 def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
                     vendor_name: str | None = None, vendors: VendorBook | None = None,
                     is_receipt: bool = True) -> Found | None:
@@ -629,7 +635,7 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
             continue
         picked.append(line)
         last = line
-        if len(picked) >= 6:
+        if len(picked) >= 6 or _ends_with_country(line, rules):
             break
     if not picked or not any(c.isdigit() for l in picked for c in l.text):
         return None  # an address has a number or a postcode somewhere

@@ -142,6 +142,17 @@ def test_a_name_under_a_short_label_runs_on_past_the_labels_column_but_not_into_
     assert fields["vendor_name"] == "Northwind Web Design Studio" and fields["invoice_number"] == "INV-3337"
 
 
+def test_the_address_ends_with_its_country():
+    rows = [
+        [("POPULAR KEDAI BUKU SDN BHD", 40)],
+        [("No 8, Jalan 7/118B, Desa Tun Razak", 40)],
+        [("56000 Kuala Lumpur, Malaysia", 40)],
+        [("SUNWAY VELOCITY", 40)],  # the mall the shop is in
+        [("TOTAL", 40), ("9.00", 220)],
+    ]
+    assert _fields(rows)["vendor_address"] == "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia"
+
+
 def test_a_registration_number_opening_the_address_is_dropped():
     rows = [
         [("SYARIKAT ANGSA SDN BHD", 40)],
