@@ -6,8 +6,8 @@ right, the fields its type requires (``review.toml``) are there, and validation 
 The default threshold ([review] threshold, 0.90) was set on the dev set in cross-validation
 (bench/accuracy.py --cv, with the vendor book): the lowest one at which auto-accepted values are
 >= 98% correct has moved between 0.81 and 0.91 from one extraction/OCR/model change to the
-next: with 232 documents one value more or less moves it. At 0.85 only about 95-96% of the values
-were right in the last runs; at 0.89-0.91 98-99% (8-12% of documents through), so 0.90.
+next: with 232 documents one value more or less moves it. At 0.85 only about 96-97% of the values
+were right in the last runs; at 0.89-0.91 98-99% (12-18% of documents through), so 0.90.
 """
 
 from __future__ import annotations
