@@ -24,9 +24,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from itertools import product
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -50,8 +50,8 @@ MIN_SUPPORT = 2  # readings alike (the new one included) before their majority i
 # Bhd); every wrong one was of a word read at 0.77 or more (BATU -> BARU, JASA -> JAYA, SUN -> SDN).
 UNSURE_CONF = 0.7
 MIN_WORD_READINGS = 3
-EDGE_PUNCT = ".,:;()'\"|"
-_LETTER_FOR = {"0": "O", "1": "IL", "5": "S", "8": "B", "6": "G"}  # the letters OCR reads as these digits  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
+EDGE_PUNCT = ".,:;()'\"|"  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
+_LETTER_FOR = {"0": "O", "1": "IL", "5": "S", "8": "B", "6": "G"}  # the letters OCR reads as these digits
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
 MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
 

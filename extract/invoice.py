@@ -469,8 +469,8 @@ def _name_continued(name: Found, line: Line, lines: list[Line], rules: Rules) ->
 
 
 @lru_cache(maxsize=8)
-def _phrase_tokens(stops: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(tokens(s)) for s in stops if tokens(s))
+def _phrase_tokens(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(tokens(p)) for p in phrases if tokens(p))
 
 
 def _ends_block(toks: list[str], text: str, rules: Rules) -> bool:

@@ -195,8 +195,6 @@ def words_below(hit: LabelHit, lines: list[Line], max_lines: float = 2.0) -> lis
         if col:
             rest = sorted((w for w in line.words if w.bbox[0] >= col[-1].bbox[2]), key=lambda w: w.bbox[0])
             for w in rest:
-                if w in col:
-                    continue
                 if w.bbox[0] - col[-1].bbox[2] > RUN_ON_GAP * h:
                     break
                 col.append(w)

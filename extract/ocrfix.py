@@ -9,9 +9,10 @@ Conservative: a token changes only when its other characters say which reading w
 * a word of four letters or more with one look-alike digit between letters: "ANG5A" -> "ANGSA",
   "PE1RO" -> "PEIRO" ("U5", "SS4C", "A-G-06" are lots and stay).
 
-A vocabulary-based speller was measured and not kept: with address words and place names as its
-vocabulary it changed right words more often than wrong ones ("BAHRU" -> "BARU", "UTAMA" -> "UTARA"),
-and OCR confidences did not tell the two apart.
+Whole misread words are spelled elsewhere (``extract.consensus.Readings.spelled``): from the
+archive's own readings, and only words OCR was unsure of. A speller with a fixed list of address
+words and place names was measured and not kept: it changed right words more often than wrong ones
+("BAHRU" -> "BARU", "UTAMA" -> "UTARA"), Tesseract's confidence alone did not tell the two apart.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecm.document import FieldValue, Word
-from extract import extract
+from extract import Calibration, extract
 from test_classify_synthetic import document, page_from_rows, text_page
 
 
@@ -214,7 +214,10 @@ def test_contract_term_in_months_and_second_page_governing_law():
 
 
 def test_labelled_value_is_more_confident_than_a_positional_guess():
-    doc = extract(document([page_from_rows(US_INVOICE_ROWS)], "invoice"))
+    # Raw confidences rank how values were found; the shipped calibration then maps each field's
+    # own curve to measured probabilities (a field's clean guesses may be right more often than
+    # another field's labelled values), so the ranking is checked before calibration.
+    doc = extract(document([page_from_rows(US_INVOICE_ROWS)], "invoice"), calibration=Calibration.identity())
     assert doc.fields["invoice_number"].confidence > doc.fields["vendor_address"].confidence
 
 
