@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ from rapidfuzz.distance import Levenshtein
 
 from extract.vendors import name_key
 
-__all__ = ["FIELDS", "MIN_RATIO", "MIN_SUPPORT", "UNSURE_CONF", "EDGE_PUNCT", "Consensus", "Readings", "ReadingLog",
-           "raw_readings"]
+__all__ = ["FIELDS", "MIN_RATIO", "MIN_SUPPORT", "UNSURE_CONF", "Consensus", "Readings", "ReadingLog", "raw_readings",
+           "words_of"]
 
 FIELDS = ("vendor_name", "vendor_address")  # the fields printed alike on every document of a vendor
 # Readings are of the same printed text when rapidfuzz's ratio of their keys is at least this:
@@ -50,7 +51,6 @@ MIN_SUPPORT = 2  # readings alike (the new one included) before their majority i
 # Bhd); every wrong one was of a word read at 0.77 or more (BATU -> BARU, JASA -> JAYA, SUN -> SDN).
 UNSURE_CONF = 0.7
 MIN_WORD_READINGS = 3
-EDGE_PUNCT = ".,:;()'\"|"  # stripped from a word's ends before it is compared ("SELAMGOR," is SELAMGOR)
 _LETTER_FOR = {"0": "O", "1": "IL", "5": "S", "8": "B", "6": "G"}  # the letters OCR reads as these digits
 MAX_READINGS = 100_000  # distinct readings kept in memory per field (the newest)
 MAX_LOG_BYTES = 16 * 2**20  # only the log's newest 16 MiB (about 100,000 documents) are read
@@ -63,14 +63,18 @@ class Consensus:
     agreement: float  # share of them that read exactly the majority (on name_key), 0..1
 
 
-def _core(word: str) -> str:
-    """A word as the archive counts it: upper-cased, punctuation at its ends stripped ("Selangor,"
-    is SELANGOR)."""
-    return word.upper().strip(EDGE_PUNCT)
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits: "SHAH AIAM.SEL," holds SHAH, AIAM, SEL
 
 
-def _word_set(spelling: str) -> set[str]:
-    return {w for w in map(_core, spelling.split()) if w}
+def words_of(text: str) -> set[str]:
+    """The words of ``text`` as the archive counts them: runs of letters and digits, upper-cased."""
+    return set(_WORD.findall(text.upper()))
+
+
+def _core(token: str) -> str:
+    """A whitespace token as the archive counts it: "Selangor," is SELANGOR."""
+    found = _WORD.findall(token.upper())
+    return found[0] if len(found) == 1 else ""
 
 
 @dataclass
@@ -97,7 +101,7 @@ class Readings:
             keys[spelling] = key
         counter[spelling] += 1
         words, vocab = self.words[name], self.vocab[name]
-        for word in _word_set(spelling):
+        for word in words_of(spelling):
             words[word] += 1
             if words[word] == MIN_WORD_READINGS and _spelling_word(word):
                 vocab.append(word)
@@ -113,7 +117,7 @@ class Readings:
         self.keys[name] = {s: self.keys[name][s] for s in kept}
         words: Counter = Counter()
         for spelling, n in counter.items():
-            words.update({w: n for w in _word_set(spelling)})
+            words.update({w: n for w in words_of(spelling)})
         self.words[name] = words
         self.vocab[name] = [w for w, n in words.items() if n >= MIN_WORD_READINGS and _spelling_word(w)]
 
@@ -137,30 +141,26 @@ class Readings:
         known = self.words.get(name)
         if not unsure or not known:
             return text
-        out = []
-        for token in text.split():
-            core = token.strip(EDGE_PUNCT)
+
+        def spell(match: re.Match) -> str:
+            core = match.group()
             word = core.upper()
             if word not in unsure or len(word) < 3 or known[word]:
-                out.append(token)
-                continue
+                return core
             if not word.isalpha():
                 # Digits read for letters ("10T" for LOT): a reading of them that the archive reads often.
                 readings = {"".join(r) for r in product(*(_LETTER_FOR.get(c, c) for c in word))}
                 readings = [r for r in readings if r.isalpha() and known[r] >= MIN_WORD_READINGS]
-                out.append(token.replace(core, readings[0]) if len(readings) == 1 else token)
-                continue
-            # Three-letter words only by a changed letter ("JIN" -> "JLN", not "BHD" -> "BH").
-            near = sorted(((known[w], w) for w, _, _ in process.extract(word, self.vocab[name], limit=None,
-                                                                         scorer=Levenshtein.distance, score_cutoff=1)
-                           if len(word) >= 4 or len(w) == len(word)), reverse=True)
-            if not near or (len(near) > 1 and near[1][0] * 2 > near[0][0]):
-                out.append(token)
-                continue
-            best = near[0][1]
-            spelled = best.lower() if core.islower() else best.title() if core.istitle() else best
-            out.append(token.replace(core, spelled))
-        return " ".join(out)
+                best = readings[0] if len(readings) == 1 else None
+            else:
+                # Three-letter words only by a changed letter ("JIN" -> "JLN", not "BHD" -> "BH").
+                near = sorted(((known[w], w) for w, _, _ in process.extract(word, self.vocab[name], limit=None,
+                                                                             scorer=Levenshtein.distance, score_cutoff=1)
+                               if len(word) >= 4 or len(w) == len(word)), reverse=True)
+                best = near[0][1] if near and (len(near) == 1 or near[1][0] * 2 <= near[0][0]) else None
+            return core if best is None else _in_case_of(core, best)
+
+        return _WORD.sub(spell, text)
 
     def consensus(self, name: str, text: str) -> Consensus | None:
         """The majority reading of ``text`` and the stored readings alike to it, when at least
@@ -184,6 +184,16 @@ class Readings:
         return Consensus(value, support, round(agree / support, 4))
 
 
+def _in_case_of(read: str, word: str) -> str:
+    """``word`` (upper-case) in the case of what was read: "Selamgor" -> "Selangor"; "10T" -> "LOT"."""
+    letters = [c for c in read if c.isalpha()]
+    if letters and all(c.islower() for c in letters):
+        return word.lower()
+    if len(letters) > 1 and letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return word.title()
+    return word
+
+
 def _spelling_word(word: str) -> bool:
     """Whether ``spelled`` may give ``word``: letters only, three or more."""
     return word.isalpha() and len(word) >= 3
@@ -203,7 +213,7 @@ def _token_majority(readings: list[tuple[str, int]], known: Counter) -> str:
         return " ".join(first)
     here: Counter = Counter()  # readings among these with the word (the new one is not in ``known``)
     for text, n in readings[1:]:
-        here.update({w: n for w in _word_set(text)})
+        here.update({w: n for w in words_of(text)})
     voters = [(text.split(), n) for text, n in readings if len(text.split()) == length]
     out = []
     for pos in range(length):

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 from ecm.document import Document, Word
 from extract.amounts import amount_words, format_amount
 from extract.dates import date_order, find_dates
-from extract.consensus import EDGE_PUNCT, UNSURE_CONF, Readings
+from extract.consensus import UNSURE_CONF, Readings, words_of
 from extract.found import Found
 from extract.layout import (LabelHit, Line, TextIndex, doc_lines, find_label, segment_lines, text_of,
                             words_below, words_right_of)
@@ -710,7 +710,7 @@ def _agreed(name: str, found: Found, readings: Readings) -> Found:
     agreed = readings.consensus(name, text)
     if agreed is not None:
         return Found(agreed.value, found.words, found.page, "consensus", agreed.agreement, read_as=text)
-    unsure = {w.text.strip(EDGE_PUNCT).upper() for w in found.words if w.conf < UNSURE_CONF}
+    unsure = {word for w in found.words if w.conf < UNSURE_CONF for word in words_of(w.text)}
     spelled = readings.spelled(name, text, unsure)
     if spelled == text:
         return found

@@ -65,6 +65,8 @@ def test_a_word_ocr_was_unsure_of_is_spelled_as_the_archive_reads_it_often():
     text = "NO 7, JALAN BAYAM, 45000 KUALA SELANGOR, SELAMGOR."
     assert readings.spelled("vendor_address", text, {"SELAMGOR"}) == "NO 7, JALAN BAYAM, 45000 KUALA SELANGOR, SELANGOR."
     assert readings.spelled("vendor_address", "Kuala Selamgor", {"SELAMGOR"}) == "Kuala Selangor"  # case kept
+    # Words glued by punctuation are words of their own ("SHAH AIAM.SEL").
+    assert readings.spelled("vendor_address", "40000 SHAH AIAM.SELAMGOR", {"SELAMGOR"}) == "40000 SHAH AIAM.SELANGOR"
     # A word OCR was sure of stays: a real street may be one letter from a common word.
     assert readings.spelled("vendor_address", text, set()) == text
     assert readings.spelled("vendor_name", text, {"SELAMGOR"}) == text  # names are another vocabulary
