@@ -80,9 +80,10 @@ def _core(token: str) -> str:
 @dataclass
 class Readings:
     """Machine readings of ``FIELDS`` seen in the archive: per field, how often each spelling was
-    read (``counts``), its ``name_key`` (``keys``, in the same order) and, per word (``_word_set``),
+    read (``counts``), its ``name_key`` (``keys``, in the same order) and, per word (``words_of``),
     how many readings hold it (``words``); ``vocab`` lists the words at least ``MIN_WORD_READINGS``
-    readings hold (the spellings ``spelled`` may give)."""
+    readings hold (the spellings ``spelled`` may give; kept as readings are added, not derived per
+    call, so spelling stays cheap on a large archive)."""
 
     counts: dict[str, Counter] = field(default_factory=lambda: {f: Counter() for f in FIELDS})
     keys: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FIELDS})  # spelling -> name_key

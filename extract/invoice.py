@@ -588,7 +588,8 @@ def _vendor_address(vendor_line: Line | None, lines: list[Line], rules: Rules,
     picked: list[Line] = []
     skipped = 0
     last = vendor_line
-    repeated = name_key(vendor_name) if vendor_name and len(name_key(vendor_name)) >= 4 else None
+    repeated = name_key(vendor_name) if vendor_name else ""
+    repeated = repeated if len(repeated) >= 4 else None  # the name printed again, perhaps with its branch
     for line in lines[vendor_line.order + 1:vendor_line.order + 12]:
         if line.page != vendor_line.page:
             break
